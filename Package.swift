@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "rlhf-shakespeare",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pipeline", targets: ["pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries: libarchive for canonical tar packing, CBLAS (OpenBLAS) for sgemm.
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]
+        ),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        // Content-addressed store, canonical packing, lock file and the DAG runner.
+        .target(
+            name: "Artifacts",
+            dependencies: ["CArchive", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Tensors and kernels for the transformer.
+        .target(name: "NN", dependencies: ["CBLAS"]),
+        // The project's stages and their registry.
+        .target(name: "Stages", dependencies: ["Artifacts", "NN"]),
+        // The `pipeline` command's subcommands, as a library so a test host can reuse them.
+        .target(
+            name: "PipelineCLI",
+            dependencies: ["Artifacts", "Stages", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "pipeline", dependencies: ["PipelineCLI", "Stages"]),
+
+        // Test support: small stages for exercising the runner, and a `pipeline` built with them.
+        .target(name: "TestStages", dependencies: ["Artifacts"], path: "Tests/TestStages"),
+        .executableTarget(name: "stage-host", dependencies: ["PipelineCLI", "TestStages"], path: "Tests/StageHost"),
+
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestStages"]),
+        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "PipelineCLITests", dependencies: ["PipelineCLI", "TestStages", "stage-host"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,4 @@
+import PipelineCLI
+import Stages
+
+PipelineCommand.main(registry: StandardStages.registry)

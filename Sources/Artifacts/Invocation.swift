@@ -90,8 +90,8 @@ public struct Invocation: Equatable, Sendable {
         let newParams = Dictionary(params.objectMembers!, uniquingKeysWith: { $1 })
         let oldParams = Dictionary(old.params.objectMembers!, uniquingKeysWith: { $1 })
         for name in Set(newParams.keys).union(oldParams.keys).sorted(by: utf8Less) where newParams[name] != oldParams[name] {
-            let before = oldParams[name]?.display ?? "(unset)"
-            let after = newParams[name]?.display ?? "(unset)"
+            let before = oldParams[name]?.canonical ?? "(unset)"
+            let after = newParams[name]?.canonical ?? "(unset)"
             reasons.append("\(stage).\(name) \(before) -> \(after)")
         }
         for name in Set(inputs.keys).union(old.inputs.keys).sorted(by: utf8Less) {

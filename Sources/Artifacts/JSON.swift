@@ -113,12 +113,6 @@ extension JSON {
         return out
     }
 
-    /// A compact, readable rendering of a scalar for messages such as `lr 1e-05 -> 0.0001`.
-    public var display: String {
-        if case let .string(s) = self { return s }
-        return canonical
-    }
-
     private func write(to out: inout String, indent: String?, level: Int) {
         switch self {
         case .null: out.append("null")

@@ -5,6 +5,13 @@ public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
     public let line: Int
     public let column: Int
     public let reason: String
+
+    public init(line: Int, column: Int, reason: String) {
+        self.line = line
+        self.column = column
+        self.reason = reason
+    }
+
     public var description: String { "line \(line), column \(column): \(reason)" }
 }
 

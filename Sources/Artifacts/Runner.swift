@@ -78,7 +78,10 @@ public final class Runner: @unchecked Sendable {
             var progressed = false
             for stage in stages where state.reports[stage.name] == nil && !state.running.contains(stage.name) {
                 if let failedDep = stage.dependencies.first(where: { state.reports[$0].map { $0.output == nil } ?? false }) {
-                    let r = StageReport(stage: stage.name, outcome: .skipped("input stage \(failedDep) failed"), seconds: 0, output: nil)
+                    // Name the stage that actually failed, not the one skipped because of it.
+                    var why = "input stage \(failedDep) failed"
+                    if case let .skipped(upstream)? = state.reports[failedDep]?.outcome { why = upstream }
+                    let r = StageReport(stage: stage.name, outcome: .skipped(why), seconds: 0, output: nil)
                     state.reports[stage.name] = r
                     report(.finished(r))
                     progressed = true

@@ -50,11 +50,13 @@ struct Transform: Stage {
     let summary = "transforms text"
     let params = [ParamSpec("mode", .choice(["upper", "lower", "reverse"]), default: .string("upper")),
                   ParamSpec("suffix", .string, default: .string("")),
-                  ParamSpec("scale", .number, default: .double(1))]
+                  ParamSpec("scale", .number, default: .double(1)),
+                  ParamSpec("fail", .bool, default: .bool(false), help: "throw instead of writing")]
     let inputs = [InputSpec("text", .stage)]
     let usesSeed = false
 
     func run(_ context: StageContext) throws {
+        if context.params.bool("fail") { throw PipelineError.failed("transform was asked to fail") }
         let text = try readText(context.input("text").appendingPathComponent("text.txt"))
         var out: String
         switch context.params.string("mode") {

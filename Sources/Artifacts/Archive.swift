@@ -100,7 +100,7 @@ extension Workspace {
             case .other: throw reject(header.path, "devices, FIFOs and other special files are not allowed")
             }
             guard header.size <= maxEntrySize else {
-                throw reject(header.path, "\(formatBytes(header.size)) is over the limit of \(formatBytes(maxEntrySize)) (--max-entry-size)")
+                throw reject(header.path, "its size (\(header.size) bytes) is over the limit of \(maxEntrySize) bytes (--max-entry-size)")
             }
             let parts = header.path.split(separator: "/").map(String.init)
             if header.path == "archive.json" || header.path == "pipeline.lock" {

@@ -27,8 +27,8 @@ final class TarReader {
         }
         let status = archive_read_open_filename(archive, path, 1 << 16)
         if status != ARCHIVE_OK {
+            // deinit frees the archive: a throwing init of a fully initialised class still runs it.
             let reason = archive_error_string(archive).map { String(cString: $0) } ?? "cannot open"
-            archive_read_free(archive)
             throw PipelineError.failed("cannot read \(path): \(reason)")
         }
     }

@@ -36,3 +36,6 @@ enum Console {
 
     static func seconds(_ s: Double) -> String { String(format: "%.2f s", s) }
 }
+
+/// "1 object", "3 objects".
+func plural(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }

@@ -31,9 +31,9 @@ struct GC: ParsableCommand {
             Console.clearProgress()
             for c in corrupt { Console.out("CORRUPT \(c.hash): \(c.reason)") }
             if corrupt.isEmpty {
-                Console.out("store is clean: \(checked) objects verified")
+                Console.out("store is clean: \(plural(checked, "object")) verified")
             } else {
-                Console.out("\(corrupt.count) of \(checked) objects are corrupt")
+                Console.out("\(corrupt.count) of \(plural(checked, "object")) corrupt")
                 throw ExitCode(1)
             }
             return
@@ -44,6 +44,6 @@ struct GC: ParsableCommand {
         for r in report.runRecords { Console.out("\(verb) run record \(r)") }
         for w in report.workDirectories { Console.out("\(verb) checkpoints \(w.key) (\(formatBytes(w.bytes)))") }
         if report.temporaryBytes > 0 { Console.out("\(verb) scratch files (\(formatBytes(report.temporaryBytes)))") }
-        Console.out("\(verb) \(report.objects.count) objects, \(report.runRecords.count) run records, \(report.workDirectories.count) checkpoint folders: \(formatBytes(report.bytes))")
+        Console.out("\(verb) \(plural(report.objects.count, "object")), \(plural(report.runRecords.count, "run record")), \(plural(report.workDirectories.count, "checkpoint folder")): \(formatBytes(report.bytes))")
     }
 }

@@ -63,7 +63,7 @@ struct Run: ParsableCommand {
         if failed > 0 { parts.append("\(failed) failed") }
         let skipped = count { if case .skipped = $0 { return true } else { return false } }
         if skipped > 0 { parts.append("\(skipped) skipped") }
-        Console.out("\(reports.count) stage\(reports.count == 1 ? "" : "s"): \(parts.joined(separator: ", ")) in \(Console.seconds(Date().timeIntervalSince(start))) [\(pipeline.lockFileName)]")
+        Console.out("\(plural(reports.count, "stage")): \(parts.joined(separator: ", ")) in \(Console.seconds(Date().timeIntervalSince(start))) [\(pipeline.lockFileName)]")
         if failed > 0 { throw ExitCode(1) }
     }
 

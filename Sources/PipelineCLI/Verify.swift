@@ -28,7 +28,7 @@ struct Verify: ParsableCommand {
             }
         }
         let bad = results.filter { !$0.reproduced }.count
-        Console.out(bad == 0 ? "all \(results.count) stages reproduced" : "\(bad) of \(results.count) stages did not reproduce")
+        Console.out(bad == 0 ? "all \(plural(results.count, "stage")) reproduced" : "\(bad) of \(plural(results.count, "stage")) did not reproduce")
         if bad > 0 { throw ExitCode(1) }
     }
 }

@@ -159,7 +159,14 @@ extension JSON {
     static func format(_ d: Double) -> String {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
-        return "\(d)"
+        // Swift writes 1e-05; drop the exponent's zero padding (1e-5), as JSON allows.
+        let text = "\(d)"
+        guard let e = text.firstIndex(of: "e") else { return text }
+        var exponent = text[text.index(after: e)...]
+        let sign = exponent.first == "-" ? "-" : ""
+        if exponent.first == "-" || exponent.first == "+" { exponent = exponent.dropFirst() }
+        let digits = exponent.drop(while: { $0 == "0" })
+        return text[..<e] + "e" + sign + (digits.isEmpty ? "0" : digits)
     }
 
     private static func writeString(_ s: String, to out: inout String) {

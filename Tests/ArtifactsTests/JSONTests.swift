@@ -6,7 +6,15 @@ struct JSONTests {
     @Test("canonical form sorts keys byte-wise and drops whitespace")
     func canonical() throws {
         let value = try JSON.parse(#"{ "b": [1, 2.5, true, null], "a": {"z": "x\ny", "B": -0.0001}, "é": 1e-5 }"#)
-        #expect(value.canonical == #"{"a":{"B":-0.0001,"z":"x\ny"},"b":[1,2.5,true,null],"é":1e-05}"#)
+        #expect(value.canonical == #"{"a":{"B":-0.0001,"z":"x\ny"},"b":[1,2.5,true,null],"é":1e-5}"#)
+    }
+
+    @Test("numbers print in their shortest round-trip form", arguments: [
+        (1e-5, "1e-5"), (1e-4, "0.0001"), (0.1, "0.1"), (3.0, "3.0"), (1e21, "1e+21"), (-2.5e-10, "-2.5e-10"), (5e-324, "5e-324"),
+    ])
+    func numbers(value: Double, text: String) throws {
+        #expect(JSON.double(value).canonical == text)
+        #expect(try JSON.parse(text) == .double(value))
     }
 
     @Test("integers and floats stay apart; equality ignores member order")

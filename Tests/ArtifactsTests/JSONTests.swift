@@ -10,7 +10,7 @@ struct JSONTests {
     }
 
     @Test("numbers print in their shortest round-trip form", arguments: [
-        (1e-5, "1e-5"), (1e-4, "0.0001"), (0.1, "0.1"), (3.0, "3.0"), (1e21, "1e+21"), (-2.5e-10, "-2.5e-10"), (5e-324, "5e-324"),
+        (1e-5, "1e-5"), (1e-4, "0.0001"), (0.1, "0.1"), (3.0, "3.0"), (1e21, "1e21"), (-2.5e-10, "-2.5e-10"), (5e-324, "5e-324"),
     ])
     func numbers(value: Double, text: String) throws {
         #expect(JSON.double(value).canonical == text)

@@ -148,3 +148,31 @@ struct RunnerTests {
         #expect(outcomes(result, .upToDate) == ["src", "low", "both", "mix"])
     }
 }
+
+@Suite("Input file hashes")
+struct FileHashCacheTests {
+    @Test("an input whose size, mtime and inode are unchanged is not re-read")
+    func cacheByIdentity() throws {
+        let ws = try ScratchWorkspace()
+        let file = ws.url("in.txt")
+        let cache = FileHashCache(url: ws.url("hashes.json"))
+        let original = try cache.hash(of: file)
+        #expect(original == SHA256Hasher.hex("alpha\nBeta\ngamma\n"))
+        cache.save()
+
+        // Same size, same mtime (to the nanosecond), rewritten in place (same inode): the cache answers.
+        var st = stat()
+        #expect(stat(file.path, &st) == 0)
+        let handle = try FileHandle(forWritingTo: file)
+        handle.write(Data("ALPHA".utf8))
+        try handle.close()
+        var times = [st.st_atim, st.st_mtim]
+        #expect(utimensat(AT_FDCWD, file.path, &times, 0) == 0)
+        #expect(try FileHashCache(url: ws.url("hashes.json")).hash(of: file) == original)
+
+        // A new mtime makes it look again.
+        times[1].tv_sec += 5
+        #expect(utimensat(AT_FDCWD, file.path, &times, 0) == 0)
+        #expect(try FileHashCache(url: ws.url("hashes.json")).hash(of: file) == SHA256Hasher.hex("ALPHA\nBeta\ngamma\n"))
+    }
+}

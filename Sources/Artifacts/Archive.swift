@@ -44,7 +44,7 @@ extension Workspace {
         try FileSystem.makeDirectory(output.deletingLastPathComponent())
         let tmp = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).\(UUID().uuidString).tmp")
         defer { FileSystem.remove(tmp) }
-        let writer = try TarWriter(path: tmp.path, compression: .gzip)
+        let writer = try TarWriter(path: tmp.path, compression: Compression.forArchive(named: output.lastPathComponent))
         for file in files {
             if let data = file.data {
                 try writer.addFile(file.path, data: data)
@@ -120,7 +120,7 @@ extension Workspace {
                 try reader.extractData(to: url)
                 objects.append((hash, c, url))
             } else {
-                throw reject(header.path, "not a file a pipeline archive holds (archive.json, pipeline.lock, objects/xx/<sha256>.tar.gz)")
+                throw reject(header.path, "not a file a pipeline archive holds (archive.json, pipeline.lock, objects/xx/<sha256>.tar.zst or .tar.gz)")
             }
         }
         guard manifest?["format"]?.stringValue == Workspace.archiveFormat, let profile = manifest?["profile"]?.stringValue else {

@@ -6,7 +6,7 @@ public struct ObjectStore: Sendable {
     public let root: URL
     public let compression: Compression
 
-    public init(root: URL, compression: Compression = .gzip) {
+    public init(root: URL, compression: Compression = .zstd) {
         self.root = root
         self.compression = compression
     }

@@ -20,7 +20,7 @@ public enum InputSource: Equatable, Sendable {
 ///
 ///     {
 ///       "seed": 1234,
-///       "compression": "gzip",
+///       "compression": "zstd",
 ///       "stages": {
 ///         "tokenize": { "inputs": { "corpus": { "file": "corpus/x.tar.gz", "fetch": "make corpus" } },
 ///                       "params": { "normalize": true } },
@@ -76,7 +76,7 @@ public struct PipelineConfig: Sendable {
         }
 
         switch json["compression"] {
-        case nil: compression = .gzip
+        case nil: compression = .zstd
         case let .string(s)? where Compression(rawValue: s) != nil: compression = Compression(rawValue: s)!
         case let v?: throw bad("compression", "must be \"gzip\" or \"zstd\", got \(v.canonical)")
         }

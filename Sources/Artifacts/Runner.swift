@@ -16,6 +16,8 @@ public struct StageReport: Sendable {
     public let outcome: StageOutcome
     public let seconds: Double
     public let output: String?
+    /// The stage's log, for stages that ran (or failed).
+    public var log: URL? = nil
 }
 
 public enum RunEvent: Sendable {
@@ -188,10 +190,12 @@ public final class Runner: @unchecked Sendable {
             let saved = Result { try lock.save(workspace.lockURL(pipeline)) }
             mutex.unlock()
             try saved.get()
-            return StageReport(stage: stage.name, outcome: .ran, seconds: seconds, output: output.hash)
+            return StageReport(stage: stage.name, outcome: .ran, seconds: seconds, output: output.hash,
+                               log: workspace.runs.logURL(key))
         } catch {
             let message = (error as? PipelineError)?.message ?? "\(error)"
-            return StageReport(stage: stage.name, outcome: .failed(message), seconds: Date().timeIntervalSince(start), output: nil)
+            return StageReport(stage: stage.name, outcome: .failed(message), seconds: Date().timeIntervalSince(start),
+                               output: nil, log: workspace.runs.logURL(key))
         }
     }
 

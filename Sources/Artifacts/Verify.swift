@@ -56,7 +56,7 @@ extension Workspace {
 
         let scratch = try FileSystem.makeTemporaryDirectory(prefix: "pipeline-verify")
         defer { FileSystem.remove(scratch) }
-        let scratchStore = ObjectStore(root: scratch.appendingPathComponent("store"), compression: .gzip)
+        let scratchStore = ObjectStore(root: scratch.appendingPathComponent("store"), compression: .zstd)
         let runner = try Runner(workspace: self, pipeline: pipeline, report: { _ in })
         var results: [VerifyResult] = []
         for (n, (stage, invocation, expected)) in plans.enumerated() {

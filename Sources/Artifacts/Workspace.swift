@@ -64,7 +64,8 @@ public struct Workspace: Sendable {
         }
         let sha = try cache.hash(of: url)
         if let pin, pin != sha {
-            throw PipelineError.badInput("stage '\(stage)' input '\(input)': \(path) has SHA-256 \(sha) but pipeline.json pins \(pin); delete it and fetch it again\(how)")
+            let again = fetch.map { "delete it and fetch it again with `\($0)`" } ?? "replace it with the pinned file"
+            throw PipelineError.badInput("stage '\(stage)' input '\(input)': \(path) has SHA-256 \(sha) but pipeline.json pins \(pin); \(again)")
         }
         return sha
     }

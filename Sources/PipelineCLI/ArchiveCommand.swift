@@ -6,7 +6,7 @@ struct ArchiveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "archive",
         abstract: "Pack the lock file and the artifacts of the named stages (default: all) into one file to share.",
-        discussion: "The archive is a gzip-compressed tar, byte-identical every time for the same store. `pipeline import` reads it."
+        discussion: "The archive is a tar compressed with zstd (or gzip when FILE ends in .gz or .tgz), byte-identical every time for the same store. `pipeline import` reads it."
     )
 
     @OptionGroup var options: WorkspaceOptions

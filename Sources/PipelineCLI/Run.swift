@@ -73,7 +73,9 @@ struct Run: ParsableCommand {
         case .ran: return "ran         \(name)\(Console.seconds(report.seconds))"
         case .cached: return "cached      \(name)\(Console.seconds(report.seconds))  (run cache)"
         case .upToDate: return "up to date  \(report.stage)"
-        case let .failed(message): return "FAILED      \(name)\(Console.seconds(report.seconds))  \(message)"
+        case let .failed(message):
+            let log = report.log.map { "\n            log: \($0.path)" } ?? ""
+            return "FAILED      \(name)\(Console.seconds(report.seconds))  \(message)\(log)"
         case let .skipped(why): return "skipped     \(name)(\(why))"
         }
     }

@@ -10,25 +10,25 @@ struct ArchiveTests {
         let ws = try ScratchWorkspace()
         try ws.run()
         let pipeline = try ws.workspace.resolve()
-        try ws.workspace.writeArchive(pipeline, stages: [], to: ws.url("one.tar.gz"))
+        try ws.workspace.writeArchive(pipeline, stages: [], to: ws.url("one.tar.zst"))
         Thread.sleep(forTimeInterval: 1.1)
-        try ws.workspace.writeArchive(pipeline, stages: [], to: ws.url("two.tar.gz"))
-        #expect(try Data(contentsOf: ws.url("one.tar.gz")) == Data(contentsOf: ws.url("two.tar.gz")))
+        try ws.workspace.writeArchive(pipeline, stages: [], to: ws.url("two.tar.zst"))
+        #expect(try Data(contentsOf: ws.url("one.tar.zst")) == Data(contentsOf: ws.url("two.tar.zst")))
         // A second workspace that computed the same artifacts writes the same bytes too.
         let other = try ScratchWorkspace()
         try other.run(jobs: 2)
-        try other.workspace.writeArchive(try other.workspace.resolve(), stages: [], to: other.url("three.tar.gz"))
-        #expect(try Data(contentsOf: ws.url("one.tar.gz")) == Data(contentsOf: other.url("three.tar.gz")))
+        try other.workspace.writeArchive(try other.workspace.resolve(), stages: [], to: other.url("three.tar.zst"))
+        #expect(try Data(contentsOf: ws.url("one.tar.zst")) == Data(contentsOf: other.url("three.tar.zst")))
     }
 
     @Test("archive, import into an empty workspace, run: nothing is computed")
     func roundTrip() throws {
         let source = try ScratchWorkspace()
         try source.run()
-        try source.workspace.writeArchive(try source.workspace.resolve(), stages: [], to: source.url("share.tar.gz"))
+        try source.workspace.writeArchive(try source.workspace.resolve(), stages: [], to: source.url("share.tar.zst"))
 
         let target = try ScratchWorkspace()
-        let imported = try target.workspace.importArchive(source.url("share.tar.gz"))
+        let imported = try target.workspace.importArchive(source.url("share.tar.zst"))
         #expect(imported.objects == 5 && imported.stages == 5 && imported.profile == "default")
         let result = try target.run()
         #expect(result.values.allSatisfy { $0 == .cached })
@@ -83,7 +83,7 @@ struct ArchiveTests {
 
         var stray = RawTar()
         stray.add("notes.txt", Data("hi".utf8))
-        try rejected(stray, "crafted.tar: entry 'notes.txt' rejected: not a file a pipeline archive holds (archive.json, pipeline.lock, objects/xx/<sha256>.tar.gz); nothing was imported")
+        try rejected(stray, "crafted.tar: entry 'notes.txt' rejected: not a file a pipeline archive holds (archive.json, pipeline.lock, objects/xx/<sha256>.tar.zst or .tar.gz); nothing was imported")
 
         var big = RawTar()
         big.add("pipeline.lock", Data(count: 2000))

@@ -105,7 +105,7 @@ struct ConfigErrorTests {
         let ws = try ScratchWorkspace(config: ScratchWorkspace.standardConfig.replacingOccurrences(
             of: #""file": "in.txt""#, with: #""file": "in.txt", "sha256": "\#(pin)""#))
         let actual = SHA256Hasher.hex("alpha\nBeta\ngamma\n")
-        #expect(throws: PipelineError.badInput("stage 'src' input 'text': in.txt has SHA-256 \(actual) but pipeline.json pins \(pin); delete it and fetch it again; fetch it with `make corpus`")) { try ws.run() }
+        #expect(throws: PipelineError.badInput("stage 'src' input 'text': in.txt has SHA-256 \(actual) but pipeline.json pins \(pin); delete it and fetch it again with `make corpus`")) { try ws.run() }
     }
 
     @Test("a missing pipeline.json says where to run")

@@ -4,18 +4,20 @@ import CBLAS
 public enum Matmul {
     /// C (m x n) = alpha * op(A) * op(B) + beta * C, where op transposes when asked.
     /// A is (m x k), or (k x m) when `transposeA`; B is (k x n), or (n x k) when `transposeB`.
+    /// Leading dimensions default to dense rows; pass them to address strided sub-matrices
+    /// (one head's slice of the fused q|k|v rows, say).
     public static func gemm(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
-        alpha: Float = 1, beta: Float = 0
+        alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
         cblas_sgemm(CblasRowMajor,
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(transposeA ? m : k),
-                    b, Int32(transposeB ? k : n),
-                    beta, c, Int32(n))
+                    a, Int32(lda ?? (transposeA ? m : k)),
+                    b, Int32(ldb ?? (transposeB ? k : n)),
+                    beta, c, Int32(ldc ?? n))
     }
 
     /// The slow, obvious version the tests compare against.

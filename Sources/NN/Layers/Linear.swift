@@ -1,0 +1,30 @@
+/// y = x W^T + b, with W stored (out, in) as torch.nn.Linear does.
+public enum Linear {
+    /// out (N, OC) = inp (N, IC) * weight (OC, IC)^T + bias (OC)
+    public static func forward(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                               _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                               n: Int, inFeatures ic: Int, outFeatures oc: Int) {
+        if let bias {
+            for row in 0..<n { (out + row * oc).update(from: bias, count: oc) }
+        }
+        Matmul.gemm(inp, weight, out, m: n, n: oc, k: ic, transposeB: true, beta: bias == nil ? 0 : 1)
+    }
+
+    /// Accumulates dinp (N, IC) += dout W, dweight (OC, IC) += dout^T inp, dbias (OC) += sum_rows dout.
+    public static func backward(dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>,
+                                dbias: UnsafeMutablePointer<Float>?, dout: UnsafePointer<Float>,
+                                inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                n: Int, inFeatures ic: Int, outFeatures oc: Int) {
+        if let dinp {
+            Matmul.gemm(dout, weight, dinp, m: n, n: ic, k: oc, beta: 1)
+        }
+        Matmul.gemm(dout, inp, dweight, m: oc, n: ic, k: n, transposeA: true, beta: 1)
+        if let dbias {
+            // Row order is fixed, so the sum does not depend on threads.
+            for row in 0..<n {
+                let d = dout + row * oc
+                for j in 0..<oc { dbias[j] += d[j] }
+            }
+        }
+    }
+}

@@ -20,6 +20,9 @@ public enum CanonicalTar {
             for name in FileSystem.children(of: dir) {
                 let url = dir.appendingPathComponent(name)
                 let rel = prefix.isEmpty ? name : "\(prefix)/\(name)"
+                if let reason = unsafePathReason(rel) {
+                    throw PipelineError.failed("\(rel): cannot go in an artifact: \(reason)")
+                }
                 var st = stat()
                 guard lstat(url.path, &st) == 0 else { throw PipelineError.failed("cannot stat \(url.path)") }
                 switch st.st_mode & S_IFMT {

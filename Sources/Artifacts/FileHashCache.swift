@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// SHA-256 of input files, remembered by (path, size, mtime, inode) so an unchanged input is not
+/// SHA-256 of input files, remembered by (path, size, mtime, ctime, inode) so an unchanged input is not
 /// re-read on every run. Stored in `cache/file-hashes.json`; losing it only costs time.
 public final class FileHashCache: @unchecked Sendable {
     private let url: URL
@@ -23,7 +23,7 @@ public final class FileHashCache: @unchecked Sendable {
     public func hash(of file: URL) throws -> String {
         var st = stat()
         guard stat(file.path, &st) == 0 else { throw PipelineError.failed("cannot read \(file.path)") }
-        let identity = "\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_ino)"
+        let identity = "\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec):\(st.st_ino)"
         let path = file.standardizedFileURL.path
         lock.lock()
         let cached = entries[path]
@@ -32,6 +32,11 @@ public final class FileHashCache: @unchecked Sendable {
             return sha
         }
         let sha = try SHA256Hasher.hex(fileAt: file)
+        // A file changed within the last two seconds could change again without its mtime
+        // moving (coarse clocks): do not remember it yet.
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        if now.tv_sec - max(st.st_mtim.tv_sec, st.st_ctim.tv_sec) < 2 { return sha }
         lock.lock()
         entries[path] = .object([("id", .string(identity)), ("sha256", .string(sha))])
         dirty = true

@@ -159,6 +159,7 @@ extension JSON {
     static func format(_ d: Double) -> String {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
+        if d == 0 { return "0.0" }   // -0.0 == 0.0, so they must print alike
         // Swift writes 1e-05; drop the exponent's zero padding (1e-5), as JSON allows.
         let text = "\(d)"
         guard let e = text.firstIndex(of: "e") else { return text }

@@ -87,7 +87,8 @@ public struct ObjectStore: Sendable {
         for prefix in FileSystem.children(of: objectsDirectory) {
             for name in FileSystem.children(of: objectsDirectory.appendingPathComponent(prefix)) {
                 let hash = String(name.prefix(64))
-                if isSHA256Hex(hash), hash.hasPrefix(prefix) { hashes.append(hash) }
+                let known = Compression.allCases.contains { name == "\(hash).\($0.fileExtension)" }
+                if known, isSHA256Hex(hash), hash.hasPrefix(prefix) { hashes.append(hash) }
             }
         }
         return hashes

@@ -18,6 +18,8 @@ public struct StageReport: Sendable {
     public let output: String?
     /// The stage's log, for stages that ran (or failed).
     public var log: URL? = nil
+    /// For a stage restored from the run cache: the archive its record came from, if imported.
+    public var importedFrom: String? = nil
 }
 
 public enum RunEvent: Sendable {
@@ -37,6 +39,7 @@ public final class Runner: @unchecked Sendable {
     private let store: ObjectStore
     private let mutex = NSLock()
     private var lock: LockFile
+    private var lockError: Error?
 
     public init(workspace: Workspace, pipeline: ResolvedPipeline, report: @escaping @Sendable (RunEvent) -> Void) throws {
         self.workspace = workspace
@@ -50,25 +53,20 @@ public final class Runner: @unchecked Sendable {
     /// throws only for bad input found before anything ran.
     public func run(targets: [String] = [], force: Set<String> = [], jobs: Int = 1) throws -> [StageReport] {
         let stages = targets.isEmpty ? pipeline.stages : try pipeline.closure(of: targets)
-        for name in force where pipeline[name] == nil {
-            throw PipelineError.badInput("--force \(name): unknown stage\(didYouMean(name, in: pipeline.names))")
+        for name in force where !stages.contains(where: { $0.name == name }) {
+            let why = pipeline[name] == nil ? "unknown stage\(didYouMean(name, in: pipeline.names))"
+                : "not among the stages this run covers; name it (or a stage that reads it) too"
+            throw PipelineError.badInput("--force \(name): \(why)")
         }
         // Every file input must be present (and match its pin) before anything is touched.
         let cache = workspace.hashCache
-        var fileHashes: [String: [String: String]] = [:]
-        for stage in stages {
-            for input in stage.inputs {
-                if case .file = input.source {
-                    fileHashes[stage.name, default: [:]][input.name] = try workspace.hashFileInput(
-                        stage: stage.name, input: input.name, source: input.source, cache: cache)
-                }
-            }
-        }
+        _ = try hashFileInputs(stages, cache: cache)
 
         let held = try workspace.lockExclusively { [report] in report(.waiting($0)) }
         defer { withExtendedLifetime(held) {} }
+        // Another run may have finished, or a file changed, while we waited: look again.
+        let fileHashes = try hashFileInputs(stages, cache: cache)
         cache.save()
-        // Another run may have finished while we waited: read the lock afresh.
         lock = try workspace.loadLock(pipeline)
         FileSystem.remove(workspace.tmpRoot)   // leftovers of killed runs; we hold the lock
 
@@ -107,9 +105,10 @@ public final class Runner: @unchecked Sendable {
                     state.running.remove(stage.name)
                     state.reports[stage.name] = r
                     if let o = r.output { state.outputs[stage.name] = o }
+                    // Report before the scheduler can see the stage finished, so lines keep order.
+                    self.report(.finished(r))
                     state.condition.signal()
                     state.condition.unlock()
-                    self.report(.finished(r))
                 }
                 thread.stackSize = 64 << 20
                 thread.start()
@@ -121,18 +120,43 @@ public final class Runner: @unchecked Sendable {
         state.condition.unlock()
 
         mutex.lock()
+        defer { mutex.unlock() }
         // Forget stages that pipeline.json no longer declares.
-        for name in lock.entries.keys where pipeline[name] == nil { lock.entries[name] = nil }
-        try? lock.save(workspace.lockURL(pipeline))
-        mutex.unlock()
+        let gone = lock.entries.keys.filter { pipeline[$0] == nil }
+        for name in gone { lock.entries[name] = nil }
+        if !gone.isEmpty || !FileSystem.exists(workspace.lockURL(pipeline)) { saveLock() }
+        if let lockError {
+            throw PipelineError.failed("cannot write \(pipeline.lockFileName): \(lockError)")
+        }
         return stages.map { state.reports[$0.name]! }
+    }
+
+    /// Stage -> input -> SHA-256 of every file input of `stages`.
+    private func hashFileInputs(_ stages: [ResolvedStage], cache: FileHashCache) throws -> [String: [String: String]] {
+        var hashes: [String: [String: String]] = [:]
+        for stage in stages {
+            for input in stage.inputs {
+                if case .file = input.source {
+                    hashes[stage.name, default: [:]][input.name] = try workspace.hashFileInput(
+                        stage: stage.name, input: input.name, source: input.source, cache: cache)
+                }
+            }
+        }
+        return hashes
+    }
+
+    /// Saves the lock file; the first failure is kept and reported when the run ends.
+    private func saveLock() {
+        do { try lock.save(workspace.lockURL(pipeline)) } catch { if lockError == nil { lockError = error } }
     }
 
     func makeInvocation(_ stage: ResolvedStage, fileHashes: [String: String], outputs: [String: String]) -> Invocation {
         var inputs: [String: Invocation.Input] = [:]
         for input in stage.inputs {
             switch input.source {
-            case .file: inputs[input.name] = .init(source: input.source, sha256: fileHashes[input.name]!)
+            case let .file(path, _, _):
+                // The lock records where a file came from and its hash; pins and fetch hints stay in pipeline.json.
+                inputs[input.name] = .init(source: .file(path: path, sha256: nil, fetch: nil), sha256: fileHashes[input.name]!)
             case let .stage(dep): inputs[input.name] = .init(source: input.source, sha256: outputs[dep]!)
             }
         }
@@ -150,14 +174,16 @@ public final class Runner: @unchecked Sendable {
             if entry.invocation != invocation {
                 // Same key, different bookkeeping (e.g. a file input moved): refresh the entry.
                 lock.entries[stage.name] = .init(invocation: invocation, output: entry.output, summary: entry.summary)
-                try? lock.save(workspace.lockURL(pipeline))
+                saveLock()
             }
-            return StageReport(stage: stage.name, outcome: .upToDate, seconds: 0, output: entry.output)
+            return StageReport(stage: stage.name, outcome: .upToDate, seconds: Date().timeIntervalSince(start), output: entry.output)
         }
         if let record = workspace.runs.load(key), store.contains(record.output) {
             lock.entries[stage.name] = .init(invocation: invocation, output: record.output, summary: record.summary)
-            try? lock.save(workspace.lockURL(pipeline))
-            return StageReport(stage: stage.name, outcome: .cached, seconds: Date().timeIntervalSince(start), output: record.output)
+            saveLock()
+            var r = StageReport(stage: stage.name, outcome: .cached, seconds: Date().timeIntervalSince(start), output: record.output)
+            r.importedFrom = record.json["imported_from"]?.stringValue
+            return r
         }
         return nil
     }
@@ -175,6 +201,12 @@ public final class Runner: @unchecked Sendable {
                 report(.progress(stage: stage.name, message: $0))
             }
             let seconds = Date().timeIntervalSince(start)
+            let cache = workspace.hashCache
+            for (name, input) in invocation.inputs.sorted(by: { utf8Less($0.key, $1.key) }) {
+                if case let .file(path, _, _) = input.source, try cache.hash(of: workspace.resolvePath(path)) != input.sha256 {
+                    throw PipelineError.failed("input \(name) (\(path)) changed while the stage ran; run it again")
+                }
+            }
             if forced, let earlier = workspace.runs.load(key), earlier.output != output.hash {
                 report(.warning("\(stage.name) gave a different output (\(output.hash.prefix(12))) than its earlier run of the same key (\(earlier.output.prefix(12))): the stage is not deterministic"))
             }
@@ -187,13 +219,12 @@ public final class Runner: @unchecked Sendable {
             FileSystem.remove(workspace.workRoot.appendingPathComponent(key))
             mutex.lock()
             lock.entries[stage.name] = .init(invocation: invocation, output: output.hash, summary: output.summary)
-            let saved = Result { try lock.save(workspace.lockURL(pipeline)) }
+            saveLock()
             mutex.unlock()
-            try saved.get()
             return StageReport(stage: stage.name, outcome: .ran, seconds: seconds, output: output.hash,
                                log: workspace.runs.logURL(key))
         } catch {
-            let message = (error as? PipelineError)?.message ?? "\(error)"
+            let message = (error as? PipelineError)?.message ?? error.localizedDescription
             return StageReport(stage: stage.name, outcome: .failed(message), seconds: Date().timeIntervalSince(start),
                                output: nil, log: workspace.runs.logURL(key))
         }

@@ -37,8 +37,7 @@ public struct SHA256Hasher {
         defer { try? handle.close() }
         var h = SHA256Hasher()
         while true {
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { break }
+            guard let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty else { break }
             h.update(chunk)
         }
         return h.finalizeHex()

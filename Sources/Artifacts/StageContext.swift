@@ -43,7 +43,7 @@ public final class StageContext: @unchecked Sendable {
     /// Appends a line to the run's log (kept in the run record folder, never in the artifact).
     public func log(_ message: String) {
         lock.lock(); defer { lock.unlock() }
-        logHandle?.write(Data((message + "\n").utf8))
+        try? logHandle?.write(contentsOf: Data((message + "\n").utf8))
     }
 
     /// A transient progress line for the terminal; also logged.

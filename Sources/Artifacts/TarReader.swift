@@ -82,7 +82,7 @@ final class TarReader {
             throw PipelineError.failed("cannot create \(url.path)")
         }
         defer { try? handle.close() }
-        try readData { handle.write(Data($0)) }
+        try readData { try handle.write(contentsOf: Data($0)) }
     }
 }
 

@@ -81,7 +81,7 @@ final class TarWriter {
         }
         defer { try? handle.close() }
         try addFile(path, size: size, executable: executable) { buffer in
-            let chunk = handle.readData(ofLength: buffer.count)
+            let chunk = try handle.read(upToCount: buffer.count) ?? Data()
             _ = buffer.withUnsafeMutableBytes { chunk.copyBytes(to: $0) }
             return chunk.count
         }

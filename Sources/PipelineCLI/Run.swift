@@ -71,8 +71,10 @@ struct Run: ParsableCommand {
         let name = Console.pad(report.stage, width)
         switch report.outcome {
         case .ran: return "ran         \(name)\(Console.seconds(report.seconds))"
-        case .cached: return "cached      \(name)\(Console.seconds(report.seconds))  (run cache)"
-        case .upToDate: return "up to date  \(report.stage)"
+        case .cached:
+            let origin = report.importedFrom.map { "imported from \($0); `pipeline verify` checks it" } ?? "run cache"
+            return "cached      \(name)\(Console.seconds(report.seconds))  (\(origin))"
+        case .upToDate: return "up to date  \(name)\(Console.seconds(report.seconds))"
         case let .failed(message):
             let log = report.log.map { "\n            log: \($0.path)" } ?? ""
             return "FAILED      \(name)\(Console.seconds(report.seconds))  \(message)\(log)"

@@ -151,28 +151,30 @@ struct RunnerTests {
 
 @Suite("Input file hashes")
 struct FileHashCacheTests {
-    @Test("an input whose size, mtime and inode are unchanged is not re-read")
+    @Test("an input whose size, mtime, ctime and inode are unchanged is not re-read; a just-written one is not cached")
     func cacheByIdentity() throws {
         let ws = try ScratchWorkspace()
         let file = ws.url("in.txt")
-        let cache = FileHashCache(url: ws.url("hashes.json"))
-        let original = try cache.hash(of: file)
-        #expect(original == SHA256Hasher.hex("alpha\nBeta\ngamma\n"))
-        cache.save()
+        let cacheURL = ws.url("hashes.json")
 
-        // Same size, same mtime (to the nanosecond), rewritten in place (same inode): the cache answers.
-        var st = stat()
-        #expect(stat(file.path, &st) == 0)
-        let handle = try FileHandle(forWritingTo: file)
-        handle.write(Data("ALPHA".utf8))
-        try handle.close()
-        var times = [st.st_atim, st.st_mtim]
-        #expect(utimensat(AT_FDCWD, file.path, &times, 0) == 0)
-        #expect(try FileHashCache(url: ws.url("hashes.json")).hash(of: file) == original)
+        // Just written: hashed, but not remembered (its mtime could still move within the tick).
+        let fresh = FileHashCache(url: cacheURL)
+        #expect(try fresh.hash(of: file) == SHA256Hasher.hex("alpha\nBeta\ngamma\n"))
+        fresh.save()
+        #expect(!ws.exists("hashes.json"))
 
-        // A new mtime makes it look again.
-        times[1].tv_sec += 5
-        #expect(utimensat(AT_FDCWD, file.path, &times, 0) == 0)
-        #expect(try FileHashCache(url: ws.url("hashes.json")).hash(of: file) == SHA256Hasher.hex("ALPHA\nBeta\ngamma\n"))
+        Thread.sleep(forTimeInterval: 2.1)
+        let settled = FileHashCache(url: cacheURL)
+        #expect(try settled.hash(of: file) == SHA256Hasher.hex("alpha\nBeta\ngamma\n"))
+        settled.save()
+
+        // Plant a different hash for the same identity: a lookup that returns it did not read the file.
+        let planted = try ws.read("hashes.json").replacingOccurrences(of: SHA256Hasher.hex("alpha\nBeta\ngamma\n"), with: String(repeating: "a", count: 64))
+        try ws.write("hashes.json", planted)
+        #expect(try FileHashCache(url: cacheURL).hash(of: file) == String(repeating: "a", count: 64))
+
+        // Any write changes the identity (ctime at least): the file is read again.
+        try ws.write("in.txt", "alpha\nBeta\ngamma\n")
+        #expect(try FileHashCache(url: cacheURL).hash(of: file) == SHA256Hasher.hex("alpha\nBeta\ngamma\n"))
     }
 }

@@ -52,7 +52,7 @@ struct CrashAndConcurrencyTests {
         try ws.write("go", "")
         let next = try pipeline("run", in: ws)
         #expect(next.status == 0)
-        #expect(masked(next.stdout) == "up to date  src\nran         slow        T\nran         after       T\n3 stages: 2 ran, 0 cached, 1 up to date in T [pipeline.lock]\n")
+        #expect(masked(next.stdout) == "up to date  src         T\nran         slow        T\nran         after       T\n3 stages: 2 ran, 0 cached, 1 up to date in T [pipeline.lock]\n")
         #expect(FileSystem.children(of: ws.url("artifacts/tmp")).isEmpty)
         #expect(FileSystem.children(of: ws.url("artifacts/work")).isEmpty)
 
@@ -74,7 +74,7 @@ struct CrashAndConcurrencyTests {
         #expect(firstResult.status == 0)
         #expect(second.status == 0)
         #expect(second.stderr.hasPrefix("waiting for another pipeline command (pid \(first.process.processIdentifier)) to finish with this workspace..."))
-        #expect(masked(second.stdout) == "up to date  src\nup to date  slow\nup to date  after\n3 stages: 0 ran, 0 cached, 3 up to date in T [pipeline.lock]\n")
+        #expect(masked(second.stdout) == "up to date  src         T\nup to date  slow        T\nup to date  after       T\n3 stages: 0 ran, 0 cached, 3 up to date in T [pipeline.lock]\n")
         #expect(try pipeline("gc", "--verify", in: ws).stdout == "store is clean: 2 objects verified\n")
     }
 }

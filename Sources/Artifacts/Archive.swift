@@ -69,12 +69,9 @@ extension Workspace {
         guard FileSystem.exists(file) else { throw PipelineError.badInput("\(file.path) not found") }
         let config = try loadConfig()
         let store = self.store(config)
-        let held = try lockExclusively(onWait: onWait)
-        defer { withExtendedLifetime(held) {} }
-
-        let staging = tmpRoot.appendingPathComponent("import-\(UUID().uuidString)")
+        // Everything is checked outside the workspace; it is touched only once all is well.
+        let staging = try FileSystem.makeTemporaryDirectory(prefix: "pipeline-import")
         defer { FileSystem.remove(staging) }
-        try FileSystem.makeDirectory(staging)
 
         func reject(_ entry: String, _ why: String) -> PipelineError {
             .badInput("\(name): entry '\(entry)' rejected: \(why); nothing was imported")
@@ -106,7 +103,9 @@ extension Workspace {
             if header.path == "archive.json" || header.path == "pipeline.lock" {
                 guard header.size <= 64 << 20 else { throw reject(header.path, "too large for a lock file") }
                 var data = Data()
-                try reader.readData { data.append(contentsOf: $0) }
+                do { try reader.readData { data.append(contentsOf: $0) } } catch {
+                    throw reject(header.path, "its data is damaged")
+                }
                 if header.path == "archive.json" {
                     manifest = try? JSON.parse(data)
                 } else {
@@ -117,7 +116,9 @@ extension Workspace {
                       case let hash = String(parts[2].dropLast(c.fileExtension.count + 1)),
                       isSHA256Hex(hash), parts[1] == hash.prefix(2) {
                 let url = staging.appendingPathComponent("\(hash).\(c.fileExtension)")
-                try reader.extractData(to: url)
+                do { try reader.extractData(to: url) } catch {
+                    throw reject(header.path, "its data is damaged or cannot be written (\((error as? PipelineError)?.message ?? "\(error)"))")
+                }
                 objects.append((hash, c, url))
             } else {
                 throw reject(header.path, "not a file a pipeline archive holds (archive.json, pipeline.lock, objects/xx/<sha256>.tar.zst or .tar.gz)")
@@ -126,10 +127,6 @@ extension Workspace {
         guard manifest?["format"]?.stringValue == Workspace.archiveFormat, let profile = manifest?["profile"]?.stringValue else {
             throw PipelineError.badInput("\(name) is not a pipeline archive: no valid archive.json")
         }
-        guard let lockData else { throw PipelineError.badInput("\(name) holds no pipeline.lock") }
-        let lockURL = staging.appendingPathComponent("pipeline.lock")
-        try lockData.write(to: lockURL)
-        let lock = try LockFile.load(lockURL, profile: profile)
 
         for object in objects {
             let actual: String
@@ -139,24 +136,40 @@ extension Workspace {
             guard actual == object.hash else {
                 throw reject("objects/\(object.hash.prefix(2))/\(object.hash).\(object.compression.fileExtension)", "its content hashes to \(actual), not its name")
             }
-            let reader = try TarReader(path: object.url.path)
-            while let h = try reader.next() {
+            let entry = "objects/\(object.hash.prefix(2))/\(object.hash).\(object.compression.fileExtension)"
+            let reader: TarReader
+            do { reader = try TarReader(path: object.url.path) } catch { throw reject(entry, "it is not a tar archive") }
+            while true {
+                let header: TarEntryHeader?
+                do { header = try reader.next() } catch { throw reject(entry, "it is not a valid tar archive") }
+                guard let h = header else { break }
                 if let reason = unsafePathReason(h.path) {
-                    throw reject("objects/\(object.hash.prefix(2))/\(object.hash)", "it contains '\(h.path)': \(reason)")
+                    throw reject(entry, "it contains '\(h.path)': \(reason)")
                 }
                 guard h.kind == .file || h.kind == .directory else {
-                    throw reject("objects/\(object.hash.prefix(2))/\(object.hash)", "it contains '\(h.path)', which is not a plain file or directory")
+                    throw reject(entry, "it contains '\(h.path)', which is not a plain file or directory")
                 }
             }
         }
+        guard let lockData else { throw PipelineError.badInput("\(name) holds no pipeline.lock") }
+        let lockURL = staging.appendingPathComponent("pipeline.lock")
+        try lockData.write(to: lockURL)
+        let lock = try LockFile.load(lockURL, profile: profile)
+        guard !lock.entries.isEmpty else { throw PipelineError.badInput("\(name): its pipeline.lock names no stages; nothing was imported") }
         let present = Set(objects.map(\.hash))
         for (stage, entry) in lock.entries where !present.contains(entry.output) && !store.contains(entry.output) {
             throw PipelineError.badInput("\(name): the lock names an output of '\(stage)' (\(entry.output.prefix(12))) that the archive does not hold; nothing was imported")
         }
 
+        let held = try lockExclusively(onWait: onWait)
+        defer { withExtendedLifetime(held) {} }
         var added = 0
         for object in objects where !store.contains(object.hash) {
-            try store.install(object.url, as: object.hash, compression: object.compression)
+            // Copy next to the store first: the staging folder may be on another file system.
+            try FileSystem.makeDirectory(store.tmpDirectory)
+            let local = store.tmpDirectory.appendingPathComponent("import-\(UUID().uuidString)")
+            try FileManager.default.copyItem(at: object.url, to: local)
+            try store.install(local, as: object.hash, compression: object.compression)
             added += 1
         }
         for (_, entry) in lock.entries.sorted(by: { utf8Less($0.key, $1.key) }) where runs.load(entry.invocation.key) == nil {

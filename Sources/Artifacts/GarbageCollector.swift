@@ -13,17 +13,23 @@ extension Workspace {
     /// Deletes what no lock file or run record reaches: objects, run records whose output is gone,
     /// checkpoints of stages that have finished (all checkpoints with `checkpoints`), and scratch
     /// folders of killed runs. Run records are the run cache, so their objects stay.
-    public func collectGarbage(dryRun: Bool, checkpoints: Bool, onWait: (String) -> Void = { _ in }) throws -> GCReport {
+    ///
+    /// With `pruneCache`, run records that no lock file names are deleted too, so the outputs only
+    /// the run cache kept go as well: the store shrinks to what the lock files use.
+    public func collectGarbage(dryRun: Bool, checkpoints: Bool, pruneCache: Bool = false,
+                               onWait: (String) -> Void = { _ in }) throws -> GCReport {
         let config = try loadConfig()
         let store = self.store(config)
         let held = try lockExclusively(onWait: onWait)
         defer { withExtendedLifetime(held) {} }
 
         var reachable = Set<String>()
+        var lockedKeys = Set<String>()
         for url in allLockFiles() {
             let lock = try LockFile.load(url, profile: "")
             for entry in lock.entries.values {
                 reachable.insert(entry.output)
+                lockedKeys.insert(entry.invocation.key)
                 for input in entry.invocation.inputs.values {
                     if case .stage = input.source { reachable.insert(input.sha256) }
                 }
@@ -32,7 +38,7 @@ extension Workspace {
         var report = GCReport()
         var finishedKeys = Set<String>()
         for key in runs.allKeys() {
-            if let record = runs.load(key), store.contains(record.output) {
+            if let record = runs.load(key), store.contains(record.output), !pruneCache || lockedKeys.contains(key) {
                 reachable.insert(record.output)
                 finishedKeys.insert(key)
             } else {
@@ -55,6 +61,10 @@ extension Workspace {
         }
         for (key, _) in report.workDirectories { FileSystem.remove(workRoot.appendingPathComponent(key)) }
         FileSystem.remove(tmpRoot)
+        // Temp files of atomic writes cut short by a kill.
+        for name in FileSystem.children(of: root) where name.hasPrefix(".pipeline.") && name.hasSuffix(".tmp") {
+            FileSystem.remove(root.appendingPathComponent(name))
+        }
         // Logs of runs that never finished have no record to belong to.
         for name in FileSystem.children(of: runs.directory) where name.hasSuffix(".log") {
             if !finishedKeys.contains(String(name.dropLast(4))) && !FileSystem.exists(workRoot.appendingPathComponent(String(name.dropLast(4)))) {

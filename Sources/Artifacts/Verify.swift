@@ -41,8 +41,10 @@ extension Workspace {
                 sources.append((inputName, input.source))
                 switch input.source {
                 case let .file(path, _, _):
-                    let pinned = InputSource.file(path: path, sha256: input.sha256, fetch: nil)
-                    _ = try hashFileInput(stage: name, input: inputName, source: pinned, cache: cache)
+                    let now = try hashFileInput(stage: name, input: inputName, source: input.source, cache: cache)
+                    guard now == input.sha256 else {
+                        throw PipelineError.badInput("stage '\(name)' input '\(inputName)': \(path) changed since \(pipeline.lockFileName) was written (recorded \(input.sha256.prefix(12)), now \(now.prefix(12))): `pipeline run` first")
+                    }
                 case .stage:
                     guard store(pipeline.config).contains(input.sha256) else {
                         throw PipelineError.failed("stage '\(name)': its recorded input \(inputName) (\(input.sha256.prefix(12))) is not in the store; `pipeline run` or `pipeline import` it first")
@@ -62,8 +64,13 @@ extension Workspace {
         for (n, (stage, invocation, expected)) in plans.enumerated() {
             onStart(stage.name)
             let dir = scratch.appendingPathComponent("\(n)")
-            let (actual, _) = try runner.runStage(stage, invocation, in: dir, workDirectory: dir.appendingPathComponent("work"),
-                                                  logFile: nil, into: scratchStore, progress: { _ in })
+            let actual: String
+            do {
+                actual = try runner.runStage(stage, invocation, in: dir, workDirectory: dir.appendingPathComponent("work"),
+                                             logFile: nil, into: scratchStore, progress: { _ in }).hash
+            } catch {
+                throw PipelineError.failed("stage '\(stage.name)' failed while being recomputed: \((error as? PipelineError)?.message ?? error.localizedDescription)")
+            }
             var differing: [String] = []
             if actual != expected {
                 differing = try differences(store(pipeline.config), expected, scratchStore, actual, scratch: dir)

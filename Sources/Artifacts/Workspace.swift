@@ -29,7 +29,13 @@ public struct Workspace: Sendable {
     /// pipeline.json resolved for a profile, with `--set` overrides.
     public func resolve(profile: String = "default", overrides: [String] = []) throws -> ResolvedPipeline {
         let parsed = try overrides.map(ResolvedPipeline.Override.init(parsing:))
-        return try ResolvedPipeline(config: try loadConfig(), registry: registry, profile: profile, overrides: parsed)
+        let config = try loadConfig()
+        let resolved = try ResolvedPipeline(config: config, registry: registry, profile: profile, overrides: parsed)
+        // A mistake in another profile is reported now, not when someone finally runs it.
+        for other in config.profileNames where other != profile {
+            _ = try ResolvedPipeline(config: config, registry: registry, profile: other)
+        }
+        return resolved
     }
 
     public func lockURL(_ pipeline: ResolvedPipeline) -> URL { root.appendingPathComponent(pipeline.lockFileName) }

@@ -21,6 +21,9 @@ struct GC: ParsableCommand {
     @Flag(help: "Also delete the checkpoints of unfinished runs.")
     var checkpoints = false
 
+    @Flag(help: "Also forget run records that no lock file names, and the outputs only they kept (reverting a param then recomputes).")
+    var pruneCache = false
+
     @Flag(help: "Re-hash every object and report corrupt ones (deletes nothing).")
     var verify = false
 
@@ -38,7 +41,7 @@ struct GC: ParsableCommand {
             }
             return
         }
-        let report = try workspace.collectGarbage(dryRun: dryRun, checkpoints: checkpoints) { Console.error($0) }
+        let report = try workspace.collectGarbage(dryRun: dryRun, checkpoints: checkpoints, pruneCache: pruneCache) { Console.error($0) }
         let verb = dryRun ? "would delete" : "deleted"
         for o in report.objects { Console.out("\(verb) object \(o.hash) (\(formatBytes(o.bytes)))") }
         for r in report.runRecords { Console.out("\(verb) run record \(r)") }

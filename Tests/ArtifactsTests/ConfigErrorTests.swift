@@ -91,6 +91,12 @@ struct ConfigErrorTests {
                            profile: "tiny", "pipeline.json: profiles.tiny: unknown stage 'sorc' (did you mean 'src'?)")
     }
 
+    @Test("a mistake in any profile is reported, whichever profile runs")
+    func otherProfile() throws {
+        try expectBadInput(config: standard.replacingOccurrences(of: #""paper": {}"#, with: #""paper": {"up": {"mode": 3}}"#),
+                           "pipeline.json: profiles.paper.up: param 'up.mode' must be one of \"upper\", \"lower\", \"reverse\", got a number (3)")
+    }
+
     @Test("a missing input file says which command fetches it")
     func missingFile() throws {
         let ws = try ScratchWorkspace()

@@ -120,6 +120,30 @@ struct RunnerTests {
         #expect(try one.read("pipeline.lock") == two.read("pipeline.lock"))
     }
 
+    @Test("--jobs 2 runs independent stages at the same time")
+    func jobsOverlap() throws {
+        // Each of a and b starts only once the other has started: one job at a time would never finish.
+        let ws = try ScratchWorkspace()
+        let a = ws.url("a-started").path, b = ws.url("b-started").path
+        try ws.write("pipeline.json", """
+        {"stages": {
+          "src": {"uses": "source", "inputs": {"text": {"file": "in.txt"}}},
+          "a": {"uses": "sleeper", "inputs": {"text": {"stage": "src"}}, "params": {"touch": "\(a)", "wait_for": "\(b)"}},
+          "b": {"uses": "sleeper", "inputs": {"text": {"stage": "src"}}, "params": {"touch": "\(b)", "wait_for": "\(a)"}}
+        }}
+        """)
+        let result = try ws.run(jobs: 2)
+        #expect(result["a"] == .ran && result["b"] == .ran)
+    }
+
+    @Test("--force must name a stage the run covers")
+    func forceOutsideTargets() throws {
+        let ws = try ScratchWorkspace()
+        #expect(throws: PipelineError.badInput("--force low: not among the stages this run covers; name it (or a stage that reads it) too")) {
+            try ws.run(["up"], force: ["low"])
+        }
+    }
+
     @Test("named targets run with what they need, nothing more")
     func targets() throws {
         let ws = try ScratchWorkspace()

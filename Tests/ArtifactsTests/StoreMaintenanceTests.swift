@@ -29,7 +29,25 @@ struct StoreMaintenanceTests {
         let ws = try ScratchWorkspace()
         try ws.run()
         try ws.write("in.txt", "changed\n")
-        #expect(throws: PipelineError.self) { try ws.workspace.verify(try ws.workspace.resolve(), stages: ["src"]) }
+        let recorded = SHA256Hasher.hex("alpha\nBeta\ngamma\n").prefix(12), now = SHA256Hasher.hex("changed\n").prefix(12)
+        #expect(throws: PipelineError.badInput("stage 'src' input 'text': in.txt changed since pipeline.lock was written (recorded \(recorded), now \(now)): `pipeline run` first")) {
+            try ws.workspace.verify(try ws.workspace.resolve(), stages: ["src"])
+        }
+    }
+
+    @Test("gc --prune-cache keeps only what the lock files use")
+    func pruneCache() throws {
+        let ws = try ScratchWorkspace()
+        try ws.run()
+        try ws.run(set: ["up.suffix=?"])
+        let store = ws.workspace.store(try ws.workspace.loadConfig())
+        #expect(store.allHashes().count == 8)
+        let report = try ws.workspace.collectGarbage(dryRun: false, checkpoints: false, pruneCache: true)
+        #expect(report.objects.count == 3)
+        #expect(report.runRecords.count == 3)
+        #expect(store.allHashes().count == 5)
+        #expect(try ws.run(set: ["up.suffix=?"]).values.allSatisfy { $0 == .upToDate })
+        #expect(try ws.run()["up"] == .ran)
     }
 
     @Test("gc deletes only what no lock or run record reaches")

@@ -122,7 +122,8 @@ struct Sleeper: Stage {
     let version: Int
     let summary = "copies text slowly"
     let params = [ParamSpec("seconds", .number, default: .double(0)),
-                  ParamSpec("wait_for", .string, default: .string(""), help: "a file to wait for")]
+                  ParamSpec("wait_for", .string, default: .string(""), help: "a file to wait for"),
+                  ParamSpec("touch", .string, default: .string(""), help: "a file to create on starting")]
     let inputs = [InputSpec("text", .stage)]
     let usesSeed = false
 
@@ -130,6 +131,8 @@ struct Sleeper: Stage {
         let text = try readText(context.input("text").appendingPathComponent("text.txt"))
         try writeText(text, context.outputDirectory.appendingPathComponent("partial.txt"))
         try writeText("started\n", context.workDirectory.appendingPathComponent("started"))
+        let touch = context.params.string("touch")
+        if !touch.isEmpty { FileManager.default.createFile(atPath: touch, contents: nil) }
         let waitFor = context.params.string("wait_for")
         while !waitFor.isEmpty && !FileManager.default.fileExists(atPath: waitFor) {
             Thread.sleep(forTimeInterval: 0.02)

@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(name: "stage-host", dependencies: ["PipelineCLI", "TestStages"], path: "Tests/StageHost"),
 
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestStages"]),
-        .testTarget(name: "NNTests", dependencies: ["NN"]),
+        .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Resources"]),
         .testTarget(name: "PipelineCLITests", dependencies: ["PipelineCLI", "TestStages", "stage-host"]),
     ],
     swiftLanguageModes: [.v5]

@@ -199,8 +199,16 @@ public final class GPT: @unchecked Sendable {
     /// the logits with their gradient. Gradients accumulate: call `zeroGradients` between steps.
     public func backward() {
         guard let a = acts, let count = a.lossCount else { preconditionFailure("backward needs a forward with targets") }
-        let n = a.b * a.t, v = config.vocabSize, c = config.dModel
+        let n = a.b * a.t, v = config.vocabSize
         CrossEntropy.backward(logits: a.logits.pointer, targets: a.targets, lse: a.lse.pointer, n: n, v: v, count: count)
+        backwardFromLogitGradient()
+    }
+
+    /// Back-propagates whatever gradient the caller wrote into `logits` (d loss / d logits, B*T x V):
+    /// the general mechanism behind losses defined outside the model, such as PPO's.
+    public func backwardFromLogitGradient() {
+        guard let a = acts else { preconditionFailure("backward before forward") }
+        let n = a.b * a.t, v = config.vocabSize, c = config.dModel
         a.dhidden.zero()
         Linear.backward(dinp: a.dhidden.pointer, dweight: grads.pointer + headWeight, dbias: nil, dout: a.logits.pointer,
                         inp: a.hidden.pointer, weight: params.pointer + headWeight, n: n, inFeatures: c, outFeatures: v)

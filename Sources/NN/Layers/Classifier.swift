@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// A K-way classification head on one position per sequence (the reward model's: the last real
+/// token), trained with soft targets: loss = -sum_k q_k log softmax(z)_k, averaged over the batch.
+public final class Classifier: @unchecked Sendable {
+    public let classes: Int
+    public let dModel: Int
+    /// score.weight (K, C) then score.bias (K), GPT-2 sequence-classification names.
+    public let layout: ParameterLayout
+    public let params: FloatBuffer
+    public let grads: FloatBuffer
+
+    private var pooled: FloatBuffer?   // (B, C) hidden state at each sequence's chosen position
+    private var positions: [Int] = []
+    private var probs: FloatBuffer?     // (B, K)
+
+    public init(classes: Int, dModel: Int, seed: UInt64) {
+        self.classes = classes
+        self.dModel = dModel
+        layout = ParameterLayout([("score.weight", [classes, dModel]), ("score.bias", [classes])])
+        params = FloatBuffer(count: layout.count)
+        grads = FloatBuffer(count: layout.count)
+        var rng = Xoshiro256(seed: seed)
+        let w = params.pointer + layout["score.weight"]!.offset
+        for i in 0..<(classes * dModel) { w[i] = rng.nextNormal() * 0.02 }
+    }
+
+    var weight: UnsafeMutablePointer<Float> { params.pointer + layout["score.weight"]!.offset }
+    var bias: UnsafeMutablePointer<Float> { params.pointer + layout["score.bias"]!.offset }
+
+    /// Class logits (B, K) from `hidden` (B, T, C) at `positions[b]` in each row.
+    public func forward(hidden: UnsafePointer<Float>, positions: [Int], t: Int) -> [Float] {
+        let b = positions.count, c = dModel, k = classes
+        let pooled = FloatBuffer(count: b * c)
+        for (bi, position) in positions.enumerated() {
+            precondition((0..<t).contains(position))
+            (pooled.pointer + bi * c).update(from: hidden + (bi * t + position) * c, count: c)
+        }
+        self.pooled = pooled
+        self.positions = positions
+        var logits = [Float](repeating: 0, count: b * k)
+        logits.withUnsafeMutableBufferPointer {
+            Linear.forward($0.baseAddress!, pooled.pointer, weight, bias, n: b, inFeatures: c, outFeatures: k)
+        }
+        return logits
+    }
+
+    /// Mean soft-target cross-entropy of `logits` (B, K) against `targets` (B, K, rows summing to 1);
+    /// keeps the softmax for `backward`.
+    public func loss(logits: [Float], targets: [Float]) -> Float {
+        let k = classes, b = logits.count / k
+        let probs = FloatBuffer(count: b * k)
+        var total: Double = 0
+        for row in 0..<b {
+            let z = Array(logits[(row * k)..<(row * k + k)])
+            let m = z.max()!
+            let lse = m + logf(z.reduce(0) { $0 + expf($1 - m) })
+            for j in 0..<k {
+                probs[row * k + j] = expf(z[j] - lse)
+                total -= Double(targets[row * k + j]) * Double(z[j] - lse)
+            }
+        }
+        self.probs = probs
+        return Float(total / Double(b))
+    }
+
+    /// Accumulates the head's gradients and writes d loss / d hidden into `dhidden` (B, T, C),
+    /// which must be zeroed by the caller (only the pooled positions receive gradient).
+    public func backward(targets: [Float], dhidden: UnsafeMutablePointer<Float>, t: Int) {
+        guard let probs, let pooled else { preconditionFailure("backward before loss") }
+        let k = classes, c = dModel, b = positions.count
+        var dlogits = [Float](repeating: 0, count: b * k)
+        for i in 0..<(b * k) { dlogits[i] = (probs[i] - targets[i]) / Float(b) }
+        let dpooled = FloatBuffer(count: b * c)
+        dlogits.withUnsafeBufferPointer { d in
+            Linear.backward(dinp: dpooled.pointer, dweight: grads.pointer + layout["score.weight"]!.offset,
+                            dbias: grads.pointer + layout["score.bias"]!.offset, dout: d.baseAddress!,
+                            inp: pooled.pointer, weight: weight, n: b, inFeatures: c, outFeatures: k)
+        }
+        for (bi, position) in positions.enumerated() {
+            let dst = dhidden + (bi * t + position) * c, src = dpooled.pointer + bi * c
+            for i in 0..<c { dst[i] += src[i] }
+        }
+    }
+}
+
+extension GPT {
+    /// d loss / d hidden states (B, T, C) for heads outside the model; `backwardHidden` reads it.
+    public var hiddenGradient: FloatBuffer { acts!.dhidden }
+}

@@ -20,6 +20,11 @@ public enum Matmul {
                     beta, c, Int32(ldc ?? n))
     }
 
+    /// Threads OpenBLAS may use. Its results are bitwise identical for any count (tested).
+    public static func setThreadCount(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+    }
+
     /// The slow, obvious version the tests compare against.
     public static func reference(
         _ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false

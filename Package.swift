@@ -12,16 +12,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // System libraries: libarchive for canonical tar packing, CBLAS (OpenBLAS) for sgemm.
+        // libarchive for canonical tar packing. (OpenBLAS is loaded at run time by NN/BLAS.swift.)
         .systemLibrary(
             name: "CArchive",
             pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]
-        ),
-        .systemLibrary(
-            name: "CBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
         ),
 
         // Content-addressed store, canonical packing, lock file and the DAG runner.
@@ -30,7 +25,9 @@ let package = Package(
             dependencies: ["CArchive", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Tensors and kernels for the transformer.
-        .target(name: "NN", dependencies: ["CBLAS"]),
+        // Optimised even in debug builds: its SIMD kernels are 30x slower unoptimised, which
+        // would turn seconds of tests into minutes.
+        .target(name: "NN", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The project's stages and their registry.
         .target(name: "Stages", dependencies: ["Artifacts", "NN"]),
         // The `pipeline` command's subcommands, as a library so a test host can reuse them.
@@ -43,6 +40,9 @@ let package = Package(
         // Test support: small stages for exercising the runner, and a `pipeline` built with them.
         .target(name: "TestStages", dependencies: ["Artifacts"], path: "Tests/TestStages"),
         .executableTarget(name: "stage-host", dependencies: ["PipelineCLI", "TestStages"], path: "Tests/StageHost"),
+
+        // Benchmarks (bench/): run in release mode by the scripts there.
+        .executableTarget(name: "nn-bench", dependencies: ["NN"], path: "bench/NNBench"),
 
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestStages"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Resources"]),

@@ -37,7 +37,7 @@ final class Activations {
     let layers: [Layer]
     let hidden, lnfMean, lnfRstd: FloatBuffer     // (N, C), (N), (N)
     let logits: FloatBuffer                       // (N, V); its gradient after backward
-    let lse: FloatBuffer                          // (N) log-sum-exp per row
+    let inverseSums: FloatBuffer                  // (N) 1 / sum of softmax numerators per row
     var lossCount: Int?
     var dropout = false
 
@@ -58,7 +58,7 @@ final class Activations {
         layers = (0..<cfg.nLayers).map { _ in Layer(cfg, b: b, t: t) }
         hidden = FloatBuffer(count: n * c); lnfMean = FloatBuffer(count: n); lnfRstd = FloatBuffer(count: n)
         logits = FloatBuffer(count: n * cfg.vocabSize)
-        lse = FloatBuffer(count: n)
+        inverseSums = FloatBuffer(count: n)
         dhidden = FloatBuffer(count: n * c); dresidual = FloatBuffer(count: n * c); dbranch = FloatBuffer(count: n * c)
         dln = FloatBuffer(count: n * c); dln2 = FloatBuffer(count: n * c)
         dqkv = FloatBuffer(count: n * 3 * c)

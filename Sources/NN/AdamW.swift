@@ -49,14 +49,21 @@ public final class AdamW: @unchecked Sendable {
         let b1 = settings.beta1, b2 = settings.beta2, eps = settings.epsilon, wd = settings.weightDecay
         let c1 = 1 - powf(b1, Float(step)), c2 = 1 - powf(b2, Float(step))
         let p = params.pointer, g = grads.pointer, mp = m.pointer, vp = v.pointer, mask = decayMask.pointer
-        for i in 0..<params.count {
-            let gi = g[i]
-            let mi = b1 * mp[i] + (1 - b1) * gi
-            let vi = b2 * vp[i] + (1 - b2) * gi * gi
-            mp[i] = mi
-            vp[i] = vi
-            let mhat = mi / c1, vhat = vi / c2
-            p[i] -= lr * (mhat / (sqrtf(vhat) + eps) + wd * mask[i] * p[i])
+        // Elementwise, so any split gives the same bits. The buffer length is a multiple of 16.
+        precondition(params.count % 16 == 0)
+        Parallel.forEach(count: params.count / 16, minimumPerChunk: 1024) { _, blocks in
+            for block in blocks {
+                let i = block * 16
+                let gi = vload(g + i)
+                let mi = b1 * vload(mp + i) + (1 - b1) * gi
+                let vi = b2 * vload(vp + i) + (1 - b2) * gi * gi
+                vstore(mi, mp + i)
+                vstore(vi, vp + i)
+                let mhat = mi / c1, vhat = vi / c2
+                let pi = vload(p + i)
+                let step: Vec = mhat / (vhat.squareRoot() + eps) + wd * vload(mask + i) * pi
+                vstore(pi - lr * step, p + i)
+            }
         }
     }
 }
@@ -64,12 +71,32 @@ public final class AdamW: @unchecked Sendable {
 /// Global gradient-norm clipping (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
 @discardableResult
 public func clipGradientNorm(_ grads: FloatBuffer, maxNorm: Float) -> Float {
-    var sum: Double = 0
-    for i in 0..<grads.count { sum += Double(grads[i]) * Double(grads[i]) }
-    let norm = Float(sum.squareRoot())
+    // 16 fixed chunks summed in order: the norm does not depend on the thread count.
+    var partial = [Double](repeating: 0, count: 16)
+    let g = grads.pointer
+    partial.withUnsafeMutableBufferPointer { sums in
+        let sums = sums.baseAddress!
+        Parallel.forEach(count: grads.count, chunks: 16) { chunk, range in
+            var acc: Double = 0
+            var lanes = Vec(repeating: 0)
+            var i = range.lowerBound
+            while i + 16 <= range.upperBound {
+                let x = vload(g + i)
+                lanes += x * x
+                i += 16
+                if (i - range.lowerBound) % 4096 == 0 { acc += Double(lanes.sum()); lanes = Vec(repeating: 0) }
+            }
+            acc += Double(lanes.sum())
+            while i < range.upperBound { acc += Double(g[i]) * Double(g[i]); i += 1 }
+            sums[chunk] = acc
+        }
+    }
+    let norm = Float(partial.reduce(0, +).squareRoot())
     let coefficient = maxNorm / (norm + 1e-6)
     if coefficient < 1 {
-        for i in 0..<grads.count { grads[i] *= coefficient }
+        Parallel.forEach(count: grads.count, chunks: 16) { _, range in
+            for i in range { g[i] *= coefficient }
+        }
     }
     return norm
 }

@@ -178,7 +178,8 @@ public final class GPT: @unchecked Sendable {
     // MARK: - Language-model head
 
     /// Forward with the language-model head. Returns the mean cross-entropy when `targets`
-    /// (B, T; `CrossEntropy.ignoreIndex` to skip a position) are given. Logits are `logits`.
+    /// (B, T; `CrossEntropy.ignoreIndex` to skip a position) are given. Without targets the
+    /// logits are in `logits`; with them, `logits` holds what `backward` needs instead.
     @discardableResult
     public func forward(tokens: [Int32], targets: [Int32]? = nil, b: Int, t: Int) -> Float? {
         forwardHidden(tokens: tokens, b: b, t: t)
@@ -187,7 +188,7 @@ public final class GPT: @unchecked Sendable {
         guard let targets else { a.lossCount = nil; return nil }
         precondition(targets.count == n)
         a.targets.update(from: targets, count: n)
-        let (loss, count) = CrossEntropy.forward(logits: a.logits.pointer, targets: a.targets, lse: a.lse.pointer, n: n, v: v)
+        let (loss, count) = CrossEntropy.forward(logits: a.logits.pointer, targets: a.targets, inverseSums: a.inverseSums.pointer, n: n, v: v)
         a.lossCount = count
         return loss
     }
@@ -200,7 +201,7 @@ public final class GPT: @unchecked Sendable {
     public func backward() {
         guard let a = acts, let count = a.lossCount else { preconditionFailure("backward needs a forward with targets") }
         let n = a.b * a.t, v = config.vocabSize
-        CrossEntropy.backward(logits: a.logits.pointer, targets: a.targets, lse: a.lse.pointer, n: n, v: v, count: count)
+        CrossEntropy.backward(logits: a.logits.pointer, targets: a.targets, inverseSums: a.inverseSums.pointer, n: n, v: v, count: count)
         backwardFromLogitGradient()
     }
 

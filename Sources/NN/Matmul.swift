@@ -1,6 +1,4 @@
-import CBLAS
-
-/// Matrix products through CBLAS sgemm, row-major, the one place the NN target touches BLAS.
+/// Matrix products through sgemm (see BLAS.swift), row-major.
 public enum Matmul {
     /// C (m x n) = alpha * op(A) * op(B) + beta * C, where op transposes when asked.
     /// A is (m x k), or (k x m) when `transposeA`; B is (k x n), or (n x k) when `transposeB`.
@@ -11,19 +9,24 @@ public enum Matmul {
         m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
         alpha: Float = 1, beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
-        cblas_sgemm(CblasRowMajor,
-                    transposeA ? CblasTrans : CblasNoTrans,
-                    transposeB ? CblasTrans : CblasNoTrans,
+        BLAS.library.sgemm(BLAS.rowMajor,
+                    transposeA ? BLAS.trans : BLAS.noTrans,
+                    transposeB ? BLAS.trans : BLAS.noTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(lda ?? (transposeA ? m : k)),
                     b, Int32(ldb ?? (transposeB ? k : n)),
                     beta, c, Int32(ldc ?? n))
     }
 
-    /// Threads OpenBLAS may use. Its results are bitwise identical for any count (tested).
+    /// Threads for OpenBLAS and for the Swift kernels. Results are bitwise identical for any
+    /// count (tested).
     public static func setThreadCount(_ n: Int) {
-        openblas_set_num_threads(Int32(n))
+        BLAS.library.setThreads?(Int32(n))
+        Parallel.threads = max(1, n)
     }
+
+    /// The OpenBLAS kernel family in use (OPENBLAS_CORETYPE), for logs and benchmarks.
+    public static var coreType: String? { BLAS.library.coreType }
 
     /// The slow, obvious version the tests compare against.
     public static func reference(

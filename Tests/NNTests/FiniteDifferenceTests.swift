@@ -100,13 +100,13 @@ struct FiniteDifferenceTests {
         let logits = values(n * v, seed: 1, scale: 2)
         let targets: [Int32] = [3, CrossEntropy.ignoreIndex, 0, 6]
         func loss(_ z: [Float]) -> [Float] {
-            var lse = [Float](repeating: 0, count: n)
-            return [CrossEntropy.forward(logits: z, targets: targets, lse: &lse, n: n, v: v).loss]
+            var sums = [Float](repeating: 0, count: n), copy = z
+            return [CrossEntropy.forward(logits: &copy, targets: targets, inverseSums: &sums, n: n, v: v).loss]
         }
-        var grad = logits, lse = [Float](repeating: 0, count: n)
-        let (_, count) = CrossEntropy.forward(logits: logits, targets: targets, lse: &lse, n: n, v: v)
+        var grad = logits, sums = [Float](repeating: 0, count: n)
+        let (_, count) = CrossEntropy.forward(logits: &grad, targets: targets, inverseSums: &sums, n: n, v: v)
         #expect(count == 3)
-        CrossEntropy.backward(logits: &grad, targets: targets, lse: lse, n: n, v: v, count: count)
+        CrossEntropy.backward(logits: &grad, targets: targets, inverseSums: sums, n: n, v: v, count: count)
         #expect(grad[v..<(2 * v)].allSatisfy { $0 == 0 })
         check(logits, w: [1], h: 1e-3, f: loss, analytic: grad, "dlogits")
     }

@@ -20,10 +20,22 @@ public enum Linear {
         }
         Matmul.gemm(dout, inp, dweight, m: oc, n: ic, k: n, transposeA: true, beta: 1)
         if let dbias {
-            // Row order is fixed, so the sum does not depend on threads.
-            for row in 0..<n {
-                let d = dout + row * oc
-                for j in 0..<oc { dbias[j] += d[j] }
+            // Each chunk owns a band of columns and sums the rows in order: thread-independent.
+            Parallel.forEach(count: (oc + 15) / 16, minimumPerChunk: 4) { _, blocks in
+                for block in blocks {
+                    let j = block * 16
+                    if j + 16 <= oc {
+                        var acc = vload(dbias + j)
+                        for row in 0..<n { acc += vload(dout + row * oc + j) }
+                        vstore(acc, dbias + j)
+                    } else {
+                        for jj in j..<oc {
+                            var acc = dbias[jj]
+                            for row in 0..<n { acc += dout[row * oc + jj] }
+                            dbias[jj] = acc
+                        }
+                    }
+                }
             }
         }
     }

@@ -29,7 +29,8 @@ let package = Package(
         // would turn seconds of tests into minutes.
         .target(name: "NN", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The project's stages and their registry.
-        .target(name: "Stages", dependencies: ["Artifacts", "NN"]),
+        .target(name: "Stages", dependencies: ["Artifacts", "NN"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The `pipeline` command's subcommands, as a library so a test host can reuse them.
         .target(
             name: "PipelineCLI",
@@ -46,6 +47,7 @@ let package = Package(
 
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestStages"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Resources"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Artifacts"], exclude: ["Resources"]),
         .testTarget(name: "PipelineCLITests", dependencies: ["PipelineCLI", "TestStages", "stage-host"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,87 @@
+import Artifacts
+import Foundation
+import Stages
+import Testing
+
+@Suite("label-import stage")
+struct LabelImportTests {
+    /// A corpus of 10 numbered lines (the work is called "text", after the file).
+    static let corpus = (1...10).map { "Line number \($0) of the play." }.joined(separator: "\n") + "\n"
+
+    func workspace(labels: String, context: Int = 64, validFraction: Double = 0.2, seed: Int = 1) throws -> StageWorkspace {
+        try StageWorkspace(config: """
+        {"seed": \(seed), "stages": {
+          "tokenize": {"inputs": {"corpus": {"file": "text.txt"}}, "params": {"format": "text", "valid_fraction": 0}},
+          "label-import": {"inputs": {"labels": {"file": "labels.jsonl"}, "tokens": {"stage": "tokenize"}},
+                           "params": {"context": \(context), "valid_fraction": \(validFraction)}}
+        }}
+        """, files: ["text.txt": LabelImportTests.corpus, "labels.jsonl": labels])
+    }
+
+    func labels(_ ws: StageWorkspace) throws -> JSON {
+        try JSON.parse(Data(contentsOf: try ws.artifact("label-import").appendingPathComponent("labels.json")))
+    }
+
+    @Test("both line forms, soft targets, truncation and left padding")
+    func formats() throws {
+        let ws = try workspace(labels: """
+        {"sample": "O happy day", "sentiment": "happy"}
+        {"work": "text", "line": 3, "lines": 2, "sentiment": "sad"}
+
+        {"sample": "The king \\u2019tis here", "sentiment": "neutral"}
+        """, context: 8, validFraction: 0)
+        #expect(try ws.run().map(\.outcome) == [.ran, .ran])
+        let json = try labels(ws)
+        let train = try #require(json["train"]?.arrayValue)
+        #expect(train.map { $0["target"] } == [.double(1), .double(0), .double(0.5)])
+        #expect(train[1]["text"] == .string("Line number 3 of the play.\nLine number 4 of the play."))
+        #expect(train[1]["source"] == .string("text:3+2"))
+        #expect(train[2]["text"] == .string("The king 'tis here"))
+        // "O happy day" is 5 tokens: 3 pad ids on the left, unknown words are 0 too.
+        #expect(train[0]["length"] == .int(5))
+        #expect(train[0]["ids"]?.arrayValue?.count == 8)
+        #expect(train[0]["ids"]?.arrayValue?.prefix(3).allSatisfy { $0 == .int(0) } == true)
+        // The corpus passage has 24 tokens: cut to 8.
+        #expect(train[1]["length"] == .int(8))
+        let summary = try JSON.parse(Data(contentsOf: try ws.artifact("label-import").appendingPathComponent("summary.json")))
+        #expect(summary["truncated"] == .int(1))
+    }
+
+    @Test("the split is stratified, seeded, and keeps duplicates on one side")
+    func stratifiedSplit() throws {
+        var lines: [String] = []
+        for i in 0..<20 { lines.append(#"{"sample": "joy \#(i)", "sentiment": "happy"}"#) }
+        for i in 0..<10 { lines.append(#"{"sample": "woe \#(i)", "sentiment": "sad"}"#) }
+        for _ in 0..<3 { lines.append(#"{"sample": "the same words", "sentiment": "neutral"}"#) }
+        for i in 0..<5 { lines.append(#"{"sample": "plain \#(i)", "sentiment": "neutral"}"#) }
+        let text = lines.joined(separator: "\n")
+        let one = try workspace(labels: text), again = try workspace(labels: text), other = try workspace(labels: text, seed: 2)
+        _ = try one.run(); _ = try again.run(); _ = try other.run()
+        let summary = try JSON.parse(Data(contentsOf: try one.artifact("label-import").appendingPathComponent("summary.json")))
+        // 20% of each sentiment's distinct texts: 4 of 20 happy, 2 of 10 sad, 1 of 6 neutral texts.
+        #expect(summary["valid"]?["happy"] == .int(4))
+        #expect(summary["valid"]?["sad"] == .int(2))
+        #expect(summary["duplicate_texts"] == .int(1))
+        let split = try labels(one)
+        let sides = ["train", "valid"].map { side in split[side]!.arrayValue!.filter { $0["text"] == .string("the same words") }.count }
+        #expect(sides.sorted() == [0, 3])
+        #expect(try labels(again) == split)
+        #expect(try labels(other) != split)
+    }
+
+    @Test("bad labels: one error naming the file and line, nothing imported", arguments: [
+        ("{\"sample\": \"ok\", \"sentiment\": \"happy\"}\nnot json", "labels.jsonl:2: not JSON (column 1: expected a value, found 'n'); nothing was imported"),
+        ("{\"sample\": \"ok\"}", "labels.jsonl:1: missing field \"sentiment\"; nothing was imported"),
+        ("{\"sample\": \"ok\", \"sentiment\": \"glad\"}", "labels.jsonl:1: unknown sentiment \"glad\"; use \"happy\", \"sad\" or \"neutral\"; nothing was imported"),
+        ("{\"sample\": \"  \", \"sentiment\": \"sad\"}", "labels.jsonl:1: empty sample; nothing was imported"),
+        ("{\"work\": \"txet\", \"line\": 1, \"sentiment\": \"sad\"}", "labels.jsonl:1: unknown work \"txet\" (did you mean 'text'?); nothing was imported"),
+        ("{\"work\": \"text\", \"line\": 9, \"lines\": 3, \"sentiment\": \"sad\"}", "labels.jsonl:1: lines 9-11 are past the end of text (10 lines); nothing was imported"),
+        ("{\"sentiment\": \"sad\"}", "labels.jsonl:1: missing field \"sample\" (or \"work\", \"line\", \"lines\"); nothing was imported"),
+    ])
+    func badLabels(labels: String, message: String) throws {
+        let ws = try workspace(labels: labels)
+        let reports = try ws.run()
+        #expect(reports[1].outcome == .failed(message))
+        #expect(try ws.workspace.loadLock(ws.workspace.resolve()).entries["label-import"] == nil)
+    }
+}

@@ -85,3 +85,42 @@ struct LabelImportTests {
         #expect(try ws.workspace.loadLock(ws.workspace.resolve()).entries["label-import"] == nil)
     }
 }
+
+@Suite("The project's label set")
+struct ProjectLabelSetTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("corpus/labels.jsonl: at least 400 passages of 1-6 lines, 120 happy, 120 sad, 40 neutral, no work over 10%")
+    func counts() throws {
+        let text = try String(contentsOf: ProjectLabelSetTests.root.appendingPathComponent("corpus/labels.jsonl"), encoding: .utf8)
+        var sentiments: [String: Int] = [:], works: [String: Int] = [:]
+        var total = 0
+        for line in text.split(separator: "\n") {
+            let json = try JSON.parse(String(line))
+            let lines = try #require(json["lines"]?.intValue)
+            #expect((1...6).contains(lines))
+            #expect(json["sample"] == nil, "the project's set holds references, not text")
+            sentiments[json["sentiment"]!.stringValue!, default: 0] += 1
+            works[json["work"]!.stringValue!, default: 0] += 1
+            total += 1
+        }
+        #expect(total >= 400)
+        #expect(sentiments["happy", default: 0] >= 120 && sentiments["sad", default: 0] >= 120 && sentiments["neutral", default: 0] >= 40)
+        #expect(works.count == 42)
+        #expect(works.values.max()! * 10 <= total)
+    }
+
+    @Test("it imports against the real corpus",
+          .enabled(if: FileManager.default.fileExists(atPath: DataStagesTests.corpus.path), "corpus not downloaded (make corpus)"))
+    func imports() throws {
+        let ws = try StageWorkspace(config: """
+        {"stages": {
+          "tokenize": {"inputs": {"corpus": {"file": "\(DataStagesTests.corpus.path)"}}},
+          "label-import": {"inputs": {"labels": {"file": "\(ProjectLabelSetTests.root.appendingPathComponent("corpus/labels.jsonl").path)"}, "tokens": {"stage": "tokenize"}}}
+        }}
+        """)
+        #expect(try ws.run().map(\.outcome) == [.ran, .ran])
+        let summary = try JSON.parse(Data(contentsOf: try ws.artifact("label-import").appendingPathComponent("summary.json")))
+        #expect(summary["examples"] == .int(410))
+    }
+}

@@ -20,16 +20,7 @@ public enum Attention {
                 let p = probs + (bi * nh + h) * t * t
                 // scores (T, T) = q k^T * scale
                 Matmul.gemm(q, k, p, m: t, n: t, k: hs, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c)
-                for i in 0..<t {
-                    let row = p + i * t
-                    var maxv = -Float.greatestFiniteMagnitude
-                    for j in 0...i where row[j] > maxv { maxv = row[j] }
-                    var sum: Float = 0
-                    for j in 0...i { let e = expf(row[j] - maxv); row[j] = e; sum += e }
-                    let inv = 1 / sum
-                    for j in 0...i { row[j] *= inv }
-                    for j in (i + 1)..<t { row[j] = 0 }
-                }
+                for i in 0..<t { softmaxRow(p + i * t, length: i + 1, width: t) }
                 var weights = UnsafePointer(p)
                 if let dropMask {
                     let m = dropMask + (bi * nh + h) * t * t
@@ -69,18 +60,38 @@ public enum Attention {
                 Matmul.gemm(dy, v, dp, m: t, n: t, k: hs, transposeB: true, lda: c, ldb: 3 * c)
                 if let mask { for i in 0..<(t * t) { dp[i] *= mask[i] } }
                 // softmax backward, causal rows only: ds = p * (dp - sum(p * dp)), times scale
-                for i in 0..<t {
-                    let pr = p + i * t, dr = dp + i * t
-                    var dot: Float = 0
-                    for j in 0...i { dot += pr[j] * dr[j] }
-                    for j in 0...i { dr[j] = pr[j] * (dr[j] - dot) * scale }
-                    for j in (i + 1)..<t { dr[j] = 0 }
-                }
+                for i in 0..<t { softmaxBackwardRow(p + i * t, dr: dp + i * t, length: i + 1, width: t, scale: scale) }
                 // dq += ds k ; dk += ds^T q
                 Matmul.gemm(dp, k, dq, m: t, n: hs, k: t, beta: 1, lda: t, ldb: 3 * c, ldc: 3 * c)
                 Matmul.gemm(dp, q, dk, m: t, n: hs, k: t, transposeA: true, beta: 1, lda: t, ldb: 3 * c, ldc: 3 * c)
             }
         }
+    }
+
+    /// row[0..<length] = softmax(row[0..<length]); row[length..<width] = 0.
+    @inline(__always) static func softmaxRow(_ row: UnsafeMutablePointer<Float>, length: Int, width: Int) {
+        let m = maxElement(row, length)
+        let inv = 1 / sumExp(row, length, shift: m, writeTo: row)
+        let f = Vec(repeating: inv)
+        var j = 0
+        while j + 16 <= length { vstore(vload(row + j) * f, row + j); j += 16 }
+        while j < length { row[j] *= inv; j += 1 }
+        if length < width { (row + length).update(repeating: 0, count: width - length) }
+    }
+
+    /// dr[j] = p[j] * (dr[j] - sum(p * dr)) * scale on the causal part of a row, 0 beyond it.
+    @inline(__always) static func softmaxBackwardRow(_ pr: UnsafePointer<Float>, dr: UnsafeMutablePointer<Float>,
+                                                     length n: Int, width: Int, scale: Float) {
+        var acc = Vec(repeating: 0)
+        var j = 0
+        while j + 16 <= n { acc += vload(pr + j) * vload(dr + j); j += 16 }
+        var dot = acc.sum()
+        while j < n { dot += pr[j] * dr[j]; j += 1 }
+        let d = Vec(repeating: dot)
+        j = 0
+        while j + 16 <= n { vstore(vload(pr + j) * (vload(dr + j) - d) * scale, dr + j); j += 16 }
+        while j < n { dr[j] = pr[j] * (dr[j] - dot) * scale; j += 1 }
+        if n < width { (dr + n).update(repeating: 0, count: width - n) }
     }
 
     /// The obvious triple loop, in Double, for tests: out (B, T, C) from qkv (B, T, 3C).

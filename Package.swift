@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestStages"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Resources"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Artifacts"], exclude: ["Resources"]),
-        .testTarget(name: "PipelineCLITests", dependencies: ["PipelineCLI", "TestStages", "stage-host"]),
+        .testTarget(name: "PipelineCLITests", dependencies: ["PipelineCLI", "Stages", "TestStages", "stage-host", "pipeline"]),
     ],
     swiftLanguageModes: [.v5]
 )

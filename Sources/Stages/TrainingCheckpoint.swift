@@ -1,0 +1,54 @@
+import Artifacts
+import Foundation
+import NN
+
+/// Everything a training loop needs to continue exactly where it stopped: weights, optimiser
+/// moments, the best weights so far, generator states and the loop position, plus the metrics and
+/// samples written so far. Saved atomically in the stage's work folder (never in the artifact).
+struct TrainingCheckpoint {
+    var params: [Float]
+    var best: [Float]
+    var m: [Float]
+    var v: [Float]
+    /// Loop position and bookkeeping, as JSON (step, epoch, position, rng states, best loss...).
+    var state: JSON
+    var metrics: String
+    var samples: String
+
+    static func url(in work: URL) -> URL { work.appendingPathComponent("checkpoint.safetensors") }
+
+    func save(in work: URL) throws {
+        var file = SafeTensors(metadata: ["state": state.canonical, "metrics": metrics, "samples": samples])
+        file.tensors["params"] = .init(floats: params, shape: [params.count])
+        file.tensors["best"] = .init(floats: best, shape: [best.count])
+        file.tensors["adam.m"] = .init(floats: m, shape: [m.count])
+        file.tensors["adam.v"] = .init(floats: v, shape: [v.count])
+        let tmp = work.appendingPathComponent("checkpoint.tmp")
+        try file.write(tmp)
+        try FileSystem.rename(tmp, to: TrainingCheckpoint.url(in: work))
+    }
+
+    static func load(in work: URL) throws -> TrainingCheckpoint? {
+        let url = TrainingCheckpoint.url(in: work)
+        guard FileSystem.exists(url) else { return nil }
+        let file = try SafeTensors.read(url)
+        guard let state = file.metadata["state"].flatMap({ try? JSON.parse($0) }),
+              let params = file.tensors["params"], let best = file.tensors["best"],
+              let m = file.tensors["adam.m"], let v = file.tensors["adam.v"] else {
+            throw PipelineError.failed("\(url.path) is not a training checkpoint; delete it to start afresh")
+        }
+        return TrainingCheckpoint(params: params.floats, best: best.floats, m: m.floats, v: v.floats, state: state,
+                                  metrics: file.metadata["metrics"] ?? "", samples: file.metadata["samples"] ?? "")
+    }
+}
+
+extension Xoshiro256 {
+    var json: JSON { .array([state.0, state.1, state.2, state.3].map { .string(String($0)) }) }
+
+    init?(json: JSON?) {
+        guard let items = json?.arrayValue, items.count == 4 else { return nil }
+        let values = items.compactMap { $0.stringValue.flatMap { UInt64($0) } }
+        guard values.count == 4 else { return nil }
+        self.init(state: (values[0], values[1], values[2], values[3]))
+    }
+}

@@ -1,0 +1,64 @@
+import Artifacts
+import Foundation
+import Testing
+import Stages
+import TestStages
+
+/// The real `pipeline` binary, next to stage-host.
+let pipelineBinary = stageHost.deletingLastPathComponent().appendingPathComponent("pipeline")
+
+/// A tiny language-modelling pipeline over a generated text, fast enough for tests.
+func tinyTrainingWorkspace() throws -> ScratchWorkspace {
+    // Deterministic pseudo-text: 1,500 short lines over a 40-word vocabulary.
+    var state: UInt64 = 42
+    func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+    let words = (0..<40).map { "w\($0)" }
+    let text = (0..<1500).map { _ in (0..<(3 + next() % 5)).map { _ in words[next() % 40] }.joined(separator: " ") + "," }.joined(separator: "\n")
+    return try ScratchWorkspace(config: """
+    {"seed": 3, "stages": {
+      "tokenize": {"inputs": {"corpus": {"file": "in.txt"}}, "params": {"format": "text"}},
+      "split": {"inputs": {"tokens": {"stage": "tokenize"}}, "params": {"context": 16}},
+      "pretrain": {"inputs": {"split": {"stage": "split"}, "tokens": {"stage": "tokenize"}},
+                   "params": {"d_model": 32, "n_layers": 2, "n_heads": 2, "d_ff": 64, "batch": 8, "epochs": 10, "max_steps": 1000,
+                              "eval_every": 400, "eval_sequences": 8, "sample_tokens": 8, "checkpoint_every": 5, "dropout": 0.1}}
+    }}
+    """, input: text, registry: StandardStages.registry)
+}
+
+@Suite("pretrain resumes", .serialized)
+struct PretrainResumeTests {
+    @Test("after kill -9 mid-training, pipeline run resumes and the artifact equals an uninterrupted run's")
+    func resumeAfterKill() throws {
+        let ws = try tinyTrainingWorkspace()
+        let child = try startProcess(pipelineBinary, ["run"], in: ws.root)
+        let work = ws.url("artifacts/work")
+        let started = waitUntil(timeout: 120) {
+            FileSystem.children(of: work).contains { FileSystem.exists(work.appendingPathComponent("\($0)/checkpoint.safetensors")) }
+        }
+        #expect(started)
+        kill(child.process.processIdentifier, SIGKILL)
+        _ = child.result()
+        #expect(try ws.output("pretrain") == nil, "the run finished before it could be killed")
+
+        let resumed = try runProcess(pipelineBinary, ["run"], in: ws.root)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("ran         pretrain"))
+        let key = try #require(try ws.workspace.loadLock(ws.workspace.resolve()).entries["pretrain"]?.invocation.key)
+        #expect(try String(contentsOf: ws.workspace.runs.logURL(key), encoding: .utf8).contains("resuming at step"))
+
+        let fresh = try tinyTrainingWorkspace()
+        #expect(try runProcess(pipelineBinary, ["run"], in: fresh.root).status == 0)
+        #expect(try ws.output("pretrain") == fresh.output("pretrain"))
+        // And the lock files agree entirely: every stage reproduced.
+        #expect(try ws.read("pipeline.lock") == fresh.read("pipeline.lock"))
+    }
+
+    @Test("pipeline verify recomputes pretrain bit for bit")
+    func verify() throws {
+        let ws = try tinyTrainingWorkspace()
+        #expect(try runProcess(pipelineBinary, ["run"], in: ws.root).status == 0)
+        let result = try runProcess(pipelineBinary, ["verify", "pretrain"], in: ws.root)
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.hasSuffix("all 1 stage reproduced\n"))
+    }
+}

@@ -45,6 +45,14 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
         Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
     }
 
+    /// Fisher-Yates shuffle: the same permutation on every platform for a given state.
+    public mutating func shuffle<T>(_ items: inout [T]) {
+        guard items.count > 1 else { return }
+        for i in stride(from: items.count - 1, to: 0, by: -1) {
+            items.swapAt(i, Int(next() % UInt64(i + 1)))
+        }
+    }
+
     /// Standard normal by Box-Muller (one value per call; deterministic, not the fastest).
     public mutating func nextNormal() -> Float {
         var u1 = nextUniformDouble()

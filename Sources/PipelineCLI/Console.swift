@@ -16,11 +16,18 @@ enum Console {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    /// A transient status line, shown only on a terminal.
+    nonisolated(unsafe) private static var lastPlainProgress = Date.distantPast
+
+    /// A status line: rewritten in place on a terminal; elsewhere (logs, CI) a plain line at most
+    /// every 30 seconds.
     static func progress(_ line: String) {
-        guard stderrIsTerminal else { return }
         lock.lock(); defer { lock.unlock() }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+        if stderrIsTerminal {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+        } else if Date().timeIntervalSince(lastPlainProgress) >= 30 {
+            lastPlainProgress = Date()
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
     }
 
     static func clearProgress() {

@@ -1,5 +1,6 @@
 import Artifacts
 import Foundation
+import NN
 
 /// label-import: a labelled set of passages as reward-model training data.
 ///
@@ -109,7 +110,7 @@ public struct LabelImportStage: Stage {
         }
 
         // Stratified by the sentiment of each group's first copy, shuffled with the stage seed.
-        var rng = SeededShuffle(seed: context.seed)
+        var rng = Xoshiro256(seed: context.seed)
         var validKeys = Set<String>()
         for sentiment in ["happy", "neutral", "sad"] {
             var keys = order.filter { examples[groups[$0]![0]].sentiment == sentiment }
@@ -156,24 +157,5 @@ public struct LabelImportStage: Stage {
         context.setSummary("valid", .int(Int64(valid.count)))
         context.setSummary("truncated", .int(Int64(truncated)))
         context.setSummary("duplicate_texts", .int(Int64(duplicates.count)))
-    }
-}
-
-/// Fisher-Yates with SplitMix64: a shuffle that is the same on every platform for a seed.
-struct SeededShuffle {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func shuffle<T>(_ items: inout [T]) {
-        guard items.count > 1 else { return }
-        for i in stride(from: items.count - 1, to: 0, by: -1) {
-            items.swapAt(i, Int(next() % UInt64(i + 1)))
-        }
     }
 }

@@ -110,7 +110,7 @@ final class PretrainRun {
     func order(epoch: Int) -> [Int] {
         var rng = Xoshiro256(seed: context.seed(for: "epoch-\(epoch)"))
         var rows = Array(0..<trainSet.count)
-        for i in stride(from: rows.count - 1, to: 0, by: -1) { rows.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        rng.shuffle(&rows)
         return rows
     }
 

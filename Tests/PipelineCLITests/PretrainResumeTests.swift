@@ -61,4 +61,20 @@ struct PretrainResumeTests {
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout.hasSuffix("all 1 stage reproduced\n"))
     }
+
+    @Test("pipeline sample prints seeded samples from the trained model")
+    func sample() throws {
+        let ws = try tinyTrainingWorkspace()
+        let early = try runProcess(pipelineBinary, ["sample"], in: ws.root)
+        #expect(early.status == 2)
+        #expect(early.stderr == "error: stage 'pretrain' has not run: `pipeline run pretrain` first\n")
+        #expect(try runProcess(pipelineBinary, ["run"], in: ws.root).status == 0)
+        let one = try runProcess(pipelineBinary, ["sample", "--n", "2", "--tokens", "6", "--prompt", "w1 w2", "--seed", "4"], in: ws.root)
+        #expect(one.status == 0)
+        let lines = one.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.first == "=== sample 1")
+        #expect(lines.dropFirst().first?.hasPrefix("w1 w2") == true)
+        #expect(one.stdout.contains("=== sample 2\n"))
+        #expect(try runProcess(pipelineBinary, ["sample", "--n", "2", "--tokens", "6", "--prompt", "w1 w2", "--seed", "4"], in: ws.root).stdout == one.stdout)
+    }
 }

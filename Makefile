@@ -25,6 +25,7 @@ release: deps
 test: deps corpus
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	tools/check-reproducible.sh
 
 run: release corpus
 	.build/release/pipeline run

@@ -37,21 +37,26 @@ extension GPT {
     }
 
     /// A model from a checkpoint written by `save` (or by any tool using the same names).
-    public static func load(from url: URL, seed: UInt64 = 0) throws -> GPT {
+    public static func load(from url: URL, seed: UInt64 = 0, dropout: Double? = nil,
+                            allowing extra: (String) -> Bool = { _ in false }) throws -> GPT {
         let file = try SafeTensors.read(url)
         guard let text = file.metadata["config"] else { throw LoadError.missingConfig(url.lastPathComponent) }
         let config: GPTConfig
         do { config = try JSONDecoder().decode(GPTConfig.self, from: Data(text.utf8)) } catch {
             throw LoadError.badConfig("\(url.lastPathComponent): \(error)")
         }
-        if let problem = config.problem { throw LoadError.badConfig(problem) }
-        let model = GPT(config: config, seed: seed)
-        try model.loadParameters(file, name: url.lastPathComponent)
+        var adjusted = config
+        if let dropout { adjusted.dropout = dropout }
+        if let problem = adjusted.problem { throw LoadError.badConfig(problem) }
+        let model = GPT(config: adjusted, seed: seed)
+        try model.loadParameters(file, name: url.lastPathComponent, allowing: extra)
         return model
     }
 
     /// Copies every parameter from `file`, which must hold exactly this model's names and shapes.
-    public func loadParameters(_ file: SafeTensors, name: String = "checkpoint", prefix: String = "") throws {
+    /// Tensors for which `extra` returns true (a classifier head, say) may be present too.
+    public func loadParameters(_ file: SafeTensors, name: String = "checkpoint", prefix: String = "",
+                               allowing extra: (String) -> Bool = { _ in false }) throws {
         for slot in layout.slots {
             guard let t = file.tensors[prefix + slot.name] else { throw LoadError.missing(name, slot.name) }
             guard t.shape == slot.shape, t.dtype == .f32 else {
@@ -61,8 +66,8 @@ extension GPT {
                 (params.pointer + slot.offset).update(from: raw.bindMemory(to: Float.self).baseAddress!, count: slot.count)
             }
         }
-        if prefix.isEmpty, let extra = file.tensors.keys.sorted().first(where: { layout[$0] == nil }) {
-            throw LoadError.unexpected(name, extra)
+        if prefix.isEmpty, let unexpected = file.tensors.keys.sorted().first(where: { layout[$0] == nil && !extra($0) }) {
+            throw LoadError.unexpected(name, unexpected)
         }
     }
 }

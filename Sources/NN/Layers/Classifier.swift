@@ -29,6 +29,24 @@ public final class Classifier: @unchecked Sendable {
         for i in 0..<(classes * dModel) { w[i] = rng.nextNormal() * 0.02 }
     }
 
+    /// Copies `score.weight` and `score.bias` from a checkpoint.
+    public func load(_ file: SafeTensors) throws {
+        for slot in layout.slots {
+            guard let t = file.tensors[slot.name], t.shape == slot.shape else {
+                throw GPT.LoadError.missing("checkpoint", slot.name)
+            }
+            let values = t.floats
+            values.withUnsafeBufferPointer { (params.pointer + slot.offset).update(from: $0.baseAddress!, count: slot.count) }
+        }
+    }
+
+    /// The head's tensors, for saving next to the body's.
+    public var tensors: [String: SafeTensors.Tensor] {
+        Dictionary(uniqueKeysWithValues: layout.slots.map {
+            ($0.name, SafeTensors.Tensor(floats: Array(UnsafeBufferPointer(start: params.pointer + $0.offset, count: $0.count)), shape: $0.shape))
+        })
+    }
+
     var weight: UnsafeMutablePointer<Float> { params.pointer + layout["score.weight"]!.offset }
     var bias: UnsafeMutablePointer<Float> { params.pointer + layout["score.bias"]!.offset }
 

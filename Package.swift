@@ -47,7 +47,7 @@ let package = Package(
 
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestStages"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Resources"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "Artifacts"], exclude: ["Resources"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Artifacts", "TestStages"], exclude: ["Resources"]),
         .testTarget(name: "PipelineCLITests", dependencies: ["PipelineCLI", "Stages", "TestStages", "stage-host", "pipeline"]),
     ],
     swiftLanguageModes: [.v5]

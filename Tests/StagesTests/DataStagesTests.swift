@@ -2,33 +2,11 @@ import Artifacts
 import Foundation
 import Stages
 import Testing
+import TestStages
 
 /// A temporary workspace over the real stages.
-final class StageWorkspace {
-    let root: URL
-    init(config: String, files: [String: String] = [:]) throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("stages-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try Data(config.utf8).write(to: root.appendingPathComponent("pipeline.json"))
-        for (name, text) in files { try Data(text.utf8).write(to: root.appendingPathComponent(name)) }
-    }
-    deinit { try? FileManager.default.removeItem(at: root) }
-
-    var workspace: Workspace { Workspace(root: root, registry: StandardStages.registry) }
-
-    func run(set: [String] = []) throws -> [StageReport] {
-        let pipeline = try workspace.resolve(overrides: set)
-        return try Runner(workspace: workspace, pipeline: pipeline) { _ in }.run()
-    }
-
-    /// Extracts a stage's artifact and returns its folder.
-    func artifact(_ stage: String) throws -> URL {
-        let pipeline = try workspace.resolve()
-        let entry = try #require(try workspace.loadLock(pipeline).entries[stage])
-        let dir = root.appendingPathComponent("out-\(stage)-\(UUID().uuidString)")
-        try workspace.store(pipeline.config).extract(entry.output, to: dir)
-        return dir
-    }
+func stageWorkspace(config: String, files: [String: String] = [:]) throws -> ScratchWorkspace {
+    try ScratchWorkspace(config: config, files: files, registry: StandardStages.registry)
 }
 
 func textPipeline(context: Int = 4, validFraction: Double = 0.25, normalize: Bool = true) -> String {
@@ -88,10 +66,10 @@ struct DataStagesTests {
     @Test("the 42 works: 1,873,090 tokens, 29,207 distinct in the first 90% (29,208 with [UNK])",
           .enabled(if: FileManager.default.fileExists(atPath: corpus.path), "corpus not downloaded (make corpus)"))
     func realCorpus() throws {
-        let ws = try StageWorkspace(config: """
+        let ws = try stageWorkspace(config: """
         {"stages": {"tokenize": {"inputs": {"corpus": {"file": "\(DataStagesTests.corpus.path)"}}}}}
         """)
-        #expect(try ws.run().map(\.outcome) == [.ran])
+        #expect(try ws.reports().map(\.outcome) == [.ran])
         let dir = try ws.artifact("tokenize")
         let stats = try JSON.parse(Data(contentsOf: dir.appendingPathComponent("stats.json")))
         #expect(stats["tokens"] == .int(1_873_090))
@@ -108,8 +86,8 @@ struct DataStagesTests {
     func tokenizeText() throws {
         // 16 tokens: the last 4 (25%) are held out; "gamma" appears only there.
         let text = "alpha beta alpha beta alpha beta alpha beta gamma"
-        let ws = try StageWorkspace(config: textPipeline(), files: ["text.txt": text])
-        _ = try ws.run()
+        let ws = try stageWorkspace(config: textPipeline(), files: ["text.txt": text])
+        _ = try ws.reports()
         let dir = try ws.artifact("tokenize")
         let vocabulary = try Vocabulary.read(from: dir.appendingPathComponent("vocab.json"))
         #expect(vocabulary.tokens.map(\.text) == ["[UNK]", " ", "alpha", "beta"])
@@ -124,8 +102,8 @@ struct DataStagesTests {
     @Test("split: non-overlapping sequences of context + 1, train before valid, shapes recorded")
     func split() throws {
         let words = (0..<60).map { "w\($0 % 7)" }.joined(separator: " ")   // 119 tokens
-        let ws = try StageWorkspace(config: textPipeline(context: 4, validFraction: 0.2), files: ["text.txt": words])
-        _ = try ws.run()
+        let ws = try stageWorkspace(config: textPipeline(context: 4, validFraction: 0.2), files: ["text.txt": words])
+        _ = try ws.reports()
         let stream = try TokenFile.read(try ws.artifact("tokenize").appendingPathComponent("tokens.bin"))
         #expect(stream.count == 119)
         let dir = try ws.artifact("split")
@@ -143,10 +121,10 @@ struct DataStagesTests {
 
     @Test("a file that is not the sdist is refused with what to do")
     func notAnSdist() throws {
-        let ws = try StageWorkspace(config: """
+        let ws = try stageWorkspace(config: """
         {"stages": {"tokenize": {"inputs": {"corpus": {"file": "text.txt"}}}}}
         """, files: ["text.txt": "plain words"])
-        let reports = try ws.run()
+        let reports = try ws.reports()
         guard case let .failed(message) = reports[0].outcome else { Issue.record("tokenize did not fail"); return }
         #expect(message.contains("text.txt"))
     }

@@ -2,14 +2,15 @@ import Artifacts
 import Foundation
 import Stages
 import Testing
+import TestStages
 
 @Suite("label-import stage")
 struct LabelImportTests {
     /// A corpus of 10 numbered lines (the work is called "text", after the file).
     static let corpus = (1...10).map { "Line number \($0) of the play." }.joined(separator: "\n") + "\n"
 
-    func workspace(labels: String, context: Int = 64, validFraction: Double = 0.2, seed: Int = 1) throws -> StageWorkspace {
-        try StageWorkspace(config: """
+    func workspace(labels: String, context: Int = 64, validFraction: Double = 0.2, seed: Int = 1) throws -> ScratchWorkspace {
+        try stageWorkspace(config: """
         {"seed": \(seed), "stages": {
           "tokenize": {"inputs": {"corpus": {"file": "text.txt"}}, "params": {"format": "text", "valid_fraction": 0}},
           "label-import": {"inputs": {"labels": {"file": "labels.jsonl"}, "tokens": {"stage": "tokenize"}},
@@ -18,7 +19,7 @@ struct LabelImportTests {
         """, files: ["text.txt": LabelImportTests.corpus, "labels.jsonl": labels])
     }
 
-    func labels(_ ws: StageWorkspace) throws -> JSON {
+    func labels(_ ws: ScratchWorkspace) throws -> JSON {
         try JSON.parse(Data(contentsOf: try ws.artifact("label-import").appendingPathComponent("labels.json")))
     }
 
@@ -30,7 +31,7 @@ struct LabelImportTests {
 
         {"sample": "The king \\u2019tis here", "sentiment": "neutral"}
         """, context: 8, validFraction: 0)
-        #expect(try ws.run().map(\.outcome) == [.ran, .ran])
+        #expect(try ws.reports().map(\.outcome) == [.ran, .ran])
         let json = try labels(ws)
         let train = try #require(json["train"]?.arrayValue)
         #expect(train.map { $0["target"] } == [.double(1), .double(0), .double(0.5)])
@@ -56,7 +57,7 @@ struct LabelImportTests {
         for i in 0..<5 { lines.append(#"{"sample": "plain \#(i)", "sentiment": "neutral"}"#) }
         let text = lines.joined(separator: "\n")
         let one = try workspace(labels: text), again = try workspace(labels: text), other = try workspace(labels: text, seed: 2)
-        _ = try one.run(); _ = try again.run(); _ = try other.run()
+        _ = try one.reports(); _ = try again.reports(); _ = try other.reports()
         let summary = try JSON.parse(Data(contentsOf: try one.artifact("label-import").appendingPathComponent("summary.json")))
         // 20% of each sentiment's distinct texts: 4 of 20 happy, 2 of 10 sad, 1 of 6 neutral texts.
         #expect(summary["valid"]?["happy"] == .int(4))
@@ -80,7 +81,7 @@ struct LabelImportTests {
     ])
     func badLabels(labels: String, message: String) throws {
         let ws = try workspace(labels: labels)
-        let reports = try ws.run()
+        let reports = try ws.reports()
         #expect(reports[1].outcome == .failed(message))
         #expect(try ws.workspace.loadLock(ws.workspace.resolve()).entries["label-import"] == nil)
     }
@@ -113,13 +114,13 @@ struct ProjectLabelSetTests {
     @Test("it imports against the real corpus",
           .enabled(if: FileManager.default.fileExists(atPath: DataStagesTests.corpus.path), "corpus not downloaded (make corpus)"))
     func imports() throws {
-        let ws = try StageWorkspace(config: """
+        let ws = try stageWorkspace(config: """
         {"stages": {
           "tokenize": {"inputs": {"corpus": {"file": "\(DataStagesTests.corpus.path)"}}},
           "label-import": {"inputs": {"labels": {"file": "\(ProjectLabelSetTests.root.appendingPathComponent("corpus/labels.jsonl").path)"}, "tokens": {"stage": "tokenize"}}}
         }}
         """)
-        #expect(try ws.run().map(\.outcome) == [.ran, .ran])
+        #expect(try ws.reports().map(\.outcome) == [.ran, .ran])
         let summary = try JSON.parse(Data(contentsOf: try ws.artifact("label-import").appendingPathComponent("summary.json")))
         #expect(summary["examples"] == .int(410))
     }

@@ -2,6 +2,7 @@ import Artifacts
 import Foundation
 import Stages
 import Testing
+import TestStages
 
 @Suite("reward-train stage")
 struct RewardTrainTests {
@@ -12,7 +13,7 @@ struct RewardTrainTests {
         for i in 0..<12 { labels.append(#"{"sample": "grief and woe \#(i)", "sentiment": "sad"}"#) }
         for i in 0..<4 { labels.append(#"{"sample": "the hour is \#(i)", "sentiment": "neutral"}"#) }
         let corpus = (0..<300).map { "joy and mirth, grief and woe, the hour is \($0 % 10)." }.joined(separator: "\n")
-        let ws = try StageWorkspace(config: """
+        let ws = try stageWorkspace(config: """
         {"stages": {
           "tokenize": {"inputs": {"corpus": {"file": "text.txt"}}, "params": {"format": "text"}},
           "split": {"inputs": {"tokens": {"stage": "tokenize"}}, "params": {"context": 16}},
@@ -22,7 +23,7 @@ struct RewardTrainTests {
           "reward-train": {"inputs": {"pretrain": {"stage": "pretrain"}, "labels": {"stage": "label-import"}}, "params": {"epochs": 3, "batch": 4}}
         }}
         """, files: ["text.txt": corpus, "labels.jsonl": labels.joined(separator: "\n")])
-        #expect(try ws.run().allSatisfy { $0.outcome == .ran })
+        #expect(try ws.reports().allSatisfy { $0.outcome == .ran })
         let dir = try ws.artifact("reward-train")
         let evaluation = try JSON.parse(Data(contentsOf: dir.appendingPathComponent("eval.json")))
         #expect(evaluation["examples"] == .int(7))

@@ -32,6 +32,16 @@ public final class ScratchWorkspace {
         try write("in.txt", input)
     }
 
+    /// A workspace holding `config` and the given files (no `in.txt`).
+    public init(config: String, files: [String: String], registry: StageRegistry) throws {
+        root = FileManager.default.temporaryDirectory
+            .appendingPathComponent("pipeline-test-\(UUID().uuidString)", isDirectory: true)
+        self.registry = registry
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try write("pipeline.json", config)
+        for (name, text) in files { try write(name, text) }
+    }
+
     deinit { try? FileManager.default.removeItem(at: root) }
 
     public var workspace: Workspace { Workspace(root: root, registry: registry) }
@@ -50,14 +60,31 @@ public final class ScratchWorkspace {
 
     public func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: url(path).path) }
 
+    /// Runs the pipeline in-process; returns each stage's report, in pipeline order.
+    public func reports(_ targets: [String] = [], profile: String = "default", set overrides: [String] = [],
+                        force: Set<String> = [], jobs: Int = 1) throws -> [StageReport] {
+        let pipeline = try workspace.resolve(profile: profile, overrides: overrides)
+        let runner = try Runner(workspace: workspace, pipeline: pipeline) { _ in }
+        return try runner.run(targets: targets, force: force, jobs: jobs)
+    }
+
     /// Runs the pipeline in-process; returns each stage's outcome by name.
     @discardableResult
     public func run(_ targets: [String] = [], profile: String = "default", set overrides: [String] = [],
                     force: Set<String> = [], jobs: Int = 1) throws -> [String: StageOutcome] {
-        let pipeline = try workspace.resolve(profile: profile, overrides: overrides)
-        let runner = try Runner(workspace: workspace, pipeline: pipeline) { _ in }
-        let reports = try runner.run(targets: targets, force: force, jobs: jobs)
+        let reports = try reports(targets, profile: profile, set: overrides, force: force, jobs: jobs)
         return Dictionary(uniqueKeysWithValues: reports.map { ($0.stage, $0.outcome) })
+    }
+
+    /// Extracts the artifact the lock records for `stage` into a new folder and returns it.
+    public func artifact(_ stage: String, profile: String = "default") throws -> URL {
+        let pipeline = try workspace.resolve(profile: profile)
+        guard let entry = try workspace.loadLock(pipeline).entries[stage] else {
+            throw PipelineError.failed("\(stage) has no artifact in the lock")
+        }
+        let dir = root.appendingPathComponent("out-\(stage)-\(UUID().uuidString)")
+        try workspace.store(pipeline.config).extract(entry.output, to: dir)
+        return dir
     }
 
     /// The output hash the lock records for `stage`.

@@ -225,6 +225,10 @@ public final class GPT: @unchecked Sendable {
     for i in 0..<n { x[i] *= y[i] }
 }
 
+@inline(__always) func scale(_ x: UnsafeMutablePointer<Float>, _ s: Float, _ n: Int) {
+    for i in 0..<n { x[i] *= s }
+}
+
 /// Offsets of one block's parameters in the flat buffer.
 struct LayerSlots {
     let ln1w, ln1b, attnW, attnB, projW, projB, ln2w, ln2b, fcW, fcB, fcProjW, fcProjB: Int

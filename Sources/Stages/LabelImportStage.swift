@@ -8,15 +8,16 @@ import NN
 ///   {"sample": "text...", "sentiment": "happy" | "sad" | "neutral"}
 ///   {"work": "hamlet_gut", "line": 1234, "lines": 4, "sentiment": "..."}   (a corpus passage, 1-based)
 /// Targets are p(happy): happy 1, sad 0, neutral 0.5 (a soft label). Texts are normalised and
-/// tokenised like the corpus, cut to `context` tokens (the end is dropped) and left-padded with id 0.
+/// tokenised like the corpus and cut to `context` tokens (the end is dropped); padding is the
+/// reward model's business, so the ids are stored as they are.
 /// A seeded split, stratified by sentiment, keeps every copy of a text on one side.
 /// Output: `labels.json` (per split: text, sentiment, target, ids, length, source) and `summary.json`.
 public struct LabelImportStage: Stage {
     public let name = "label-import"
-    public let version = 1
+    public let version = 2
     public let summary = "reads labelled passages (text or corpus references) into reward-model data"
     public let params = [
-        ParamSpec("context", .int, default: .int(64), help: "reward-model context: longer texts are cut, shorter left-padded"),
+        ParamSpec("context", .int, default: .int(64), help: "reward-model context: longer texts are cut to this many tokens"),
         ParamSpec("valid_fraction", .number, default: .double(0.2), help: "share of each sentiment held out for validation"),
     ]
     public let inputs = [InputSpec("labels", .file, help: "the JSONL labels file"), InputSpec("tokens", .stage, help: "the tokenize stage")]
@@ -28,28 +29,36 @@ public struct LabelImportStage: Stage {
 
     struct Example {
         let text: String
-        let sentiment: String
+        /// nil only when parsed with `sentimentRequired: false` (`pipeline score`).
+        let sentiment: String?
         let source: String
         let fileLine: Int
     }
 
-    /// Parses and resolves every line, or throws one error naming the file and line.
-    static func parse(_ data: Data, file: String, corpus: Data, works: JSON) throws -> [Example] {
+    /// Parses and resolves every line, or throws one error naming the file and line that ends with
+    /// `consequence`.
+    static func parse(_ data: Data, file: String, corpus: Data, works: JSON, sentimentRequired: Bool = true,
+                      consequence: String = "nothing was imported") throws -> [Example] {
         guard let text = String(data: data, encoding: .utf8) else { throw PipelineError.badInput("\(file) is not UTF-8 text") }
         var examples: [Example] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
-            func bad(_ why: String) -> PipelineError { .badInput("\(file):\(number): \(why); nothing was imported") }
+            func bad(_ why: String) -> PipelineError { .badInput("\(file):\(number): \(why); \(consequence)") }
             let json: JSON
             do { json = try JSON.parse(line) } catch let e as JSONSyntaxError {
                 throw bad("not JSON (column \(e.column): \(e.reason))")
             }
             guard json.objectMembers != nil else { throw bad("expected a JSON object") }
-            guard let sentiment = json["sentiment"] else { throw bad("missing field \"sentiment\"") }
-            guard let s = sentiment.stringValue, targets[s] != nil else {
-                throw bad("unknown sentiment \(sentiment.canonical); use \"happy\", \"sad\" or \"neutral\"")
+            var s: String?
+            if let sentiment = json["sentiment"] {
+                guard let value = sentiment.stringValue, targets[value] != nil else {
+                    throw bad("unknown sentiment \(sentiment.canonical); use \"happy\", \"sad\" or \"neutral\"")
+                }
+                s = value
+            } else if sentimentRequired {
+                throw bad("missing field \"sentiment\"")
             }
             if let sample = json["sample"] {
                 guard let t = sample.stringValue else { throw bad("\"sample\" must be a string") }
@@ -93,8 +102,9 @@ public struct LabelImportStage: Stage {
         let works = try JSON.parse(Data(contentsOf: tokensDir.appendingPathComponent("works.json")))
         let corpus = try Data(contentsOf: tokensDir.appendingPathComponent("corpus.txt"))
         let labelsFile = context.input("labels")
-        let examples = try LabelImportStage.parse(try Data(contentsOf: labelsFile), file: labelsFile.lastPathComponent,
-                                                  corpus: corpus, works: works)
+        let parsed = try LabelImportStage.parse(try Data(contentsOf: labelsFile), file: labelsFile.lastPathComponent,
+                                                corpus: corpus, works: works)
+        let examples = parsed.map { (text: $0.text, sentiment: $0.sentiment!, source: $0.source, fileLine: $0.fileLine) }
 
         // Group copies of the same text; a group goes to one side as a whole.
         var groups: [String: [Int]] = [:]
@@ -125,11 +135,9 @@ public struct LabelImportStage: Stage {
             let text = normalize ? TextNormalizer.normalize(e.text) : e.text
             var ids = vocabulary.encode(text)
             if ids.count > ctx { ids = Array(ids.prefix(ctx)); truncated += 1 }
-            let length = ids.count
-            ids = Array(repeating: 0, count: ctx - length) + ids
             return .object([
                 ("text", .string(text)), ("sentiment", .string(e.sentiment)), ("target", .double(LabelImportStage.targets[e.sentiment]!)),
-                ("length", .int(Int64(length))), ("ids", .array(ids.map { .int(Int64($0)) })), ("source", .string(e.source)),
+                ("length", .int(Int64(ids.count))), ("ids", .array(ids.map { .int(Int64($0)) })), ("source", .string(e.source)),
             ])
         }
         var train: [JSON] = [], valid: [JSON] = []
@@ -142,7 +150,7 @@ public struct LabelImportStage: Stage {
             }
         }
         let out = context.outputDirectory
-        let labels = JSON.object([("context", .int(Int64(ctx))), ("pad_id", .int(0)), ("train", .array(train)), ("valid", .array(valid))])
+        let labels = JSON.object([("context", .int(Int64(ctx))), ("train", .array(train)), ("valid", .array(valid))])
         try Data(labels.pretty.utf8).write(to: out.appendingPathComponent("labels.json"))
         func countsJSON(_ side: String) -> JSON {
             .object(["happy", "neutral", "sad"].map { ($0, .int(Int64(counts[side]![$0] ?? 0))) })

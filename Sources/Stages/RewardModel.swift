@@ -2,8 +2,12 @@ import Artifacts
 import Foundation
 import NN
 
-/// The reward model: the pretrained body with a 2-way head (sad, happy) on the last position of a
-/// left-padded sequence. p(happy) is the reward PPO optimises.
+/// The reward model: the pretrained body with a 2-way head (sad, happy) on the hidden states of
+/// each text (their mean, or the last token's). p(happy) is the reward PPO optimises.
+///
+/// Texts are right-padded to the longest in the batch: causal attention never lets a real token
+/// see padding, and positions start at 0 as in pretraining, so the score of a text does not
+/// depend on what it is batched with.
 public final class RewardModel {
     public let body: GPT
     public let head: Classifier
@@ -19,39 +23,45 @@ public final class RewardModel {
     public convenience init(file: URL) throws {
         let tensors = try SafeTensors.read(file)
         let body = try GPT.load(from: file, allowing: { $0.hasPrefix("score.") })
-        let head = Classifier(classes: 2, dModel: body.config.dModel, seed: 0)
-        try head.load(tensors)
-        guard let context = tensors.metadata["reward_context"].flatMap({ Int($0) }) else {
-            throw PipelineError.failed("\(file.path) is not a reward model (no reward_context in its metadata)")
+        guard let context = tensors.metadata["reward_context"].flatMap({ Int($0) }),
+              let pooling = Classifier.Pooling(rawValue: tensors.metadata["reward_pooling"] ?? "") else {
+            throw PipelineError.failed("\(file.path) is not a reward model (no reward_context and reward_pooling in its metadata)")
         }
+        let head = Classifier(classes: 2, dModel: body.config.dModel, pooling: pooling, seed: 0)
+        try head.load(tensors)
         self.init(body: body, head: head, context: context)
     }
 
-    /// `ids` cut to the context (the end dropped) and left-padded with 0.
-    public func pad(_ ids: [UInt32]) -> [Int32] {
-        let kept = ids.prefix(context).map { Int32($0) }
-        return Array(repeating: 0, count: context - kept.count) + kept
+    /// A batch as the body reads it: each text cut to the context (the end dropped), right-padded
+    /// with id 0 to the longest, and the position of each text's last token (an empty text is read
+    /// as one padding token).
+    func batch(_ texts: [[Int32]]) -> (ids: [Int32], t: Int, positions: [Int]) {
+        let kept = texts.map { $0.prefix(context) }
+        let t = max(1, kept.map(\.count).max() ?? 1)
+        var ids: [Int32] = []
+        ids.reserveCapacity(t * kept.count)
+        for row in kept { ids += row; ids += repeatElement(0, count: t - row.count) }
+        return (ids, t, kept.map { max(0, $0.count - 1) })
     }
 
-    /// Class logits (B, 2) for left-padded rows (B, context).
-    func logits(_ rows: [Int32], b: Int) -> [Float] {
-        body.forwardHidden(tokens: rows, b: b, t: context)
-        return head.forward(hidden: body.hidden.pointer, positions: Array(repeating: context - 1, count: b), t: context)
+    /// Class logits (B, 2) for a batch of texts, and the padded length `t` the head's backward needs.
+    func logits(_ texts: [[Int32]]) -> (z: [Float], t: Int) {
+        let (ids, t, positions) = batch(texts)
+        body.forwardHidden(tokens: ids, b: texts.count, t: t)
+        return (head.forward(hidden: body.hidden.pointer, positions: positions, t: t), t)
     }
 
-    /// p(happy) for each row.
-    public func probabilities(_ rows: [[Int32]], batch: Int = 32) -> [Float] {
+    /// p(happy) for each text (token ids), `batch` texts at a time.
+    public func probabilities(_ texts: [[Int32]], batch: Int = 32) -> [Float] {
         var result: [Float] = []
-        var start = 0
-        while start < rows.count {
-            let chunk = Array(rows[start..<min(rows.count, start + batch)])
-            let z = logits(chunk.flatMap { $0 }, b: chunk.count)
-            for i in 0..<chunk.count {
-                let a = z[2 * i], h = z[2 * i + 1]
-                result.append(1 / (1 + Float(exp(Double(a - h)))))
-            }
-            start += batch
+        result.reserveCapacity(texts.count)
+        for start in stride(from: 0, to: texts.count, by: batch) {
+            let z = logits(Array(texts[start..<min(texts.count, start + batch)])).z
+            for i in 0..<z.count / 2 { result.append(RewardModel.pHappy(sad: z[2 * i], happy: z[2 * i + 1])) }
         }
         return result
     }
+
+    /// softmax(sad, happy)[happy], computed stably.
+    static func pHappy(sad: Float, happy: Float) -> Float { 1 / (1 + Float(exp(Double(sad - happy)))) }
 }

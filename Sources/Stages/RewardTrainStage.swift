@@ -3,7 +3,7 @@ import Foundation
 import NN
 
 /// reward-train: the pretrained model with its language-model head replaced by a 2-way
-/// classification head on the last token, trained on label-import's soft targets (neutral = 0.5)
+/// classification head on the mean (or, as the seed, the last) of the final hidden states, trained on label-import's soft targets (neutral = 0.5)
 /// with early stopping on the validation loss, keeping the best weights.
 ///
 /// Output: `model.safetensors` (body and `score.*`), `config.json`, `metrics.jsonl` (per epoch:
@@ -11,9 +11,11 @@ import NN
 /// reliability table, the confusion matrix) and `scores.jsonl` (p(happy) per validation passage).
 public struct RewardTrainStage: Stage {
     public let name = "reward-train"
-    public let version = 1
+    public let version = 2
     public let summary = "fine-tunes the pretrained model into a sentiment classifier (the reward model)"
     public let params = [
+        ParamSpec("pooling", .choice(Classifier.Pooling.allCases.map(\.rawValue)), default: .string("mean"),
+                  help: "what the head reads: the mean of the hidden states, or the last token's (the seed)"),
         ParamSpec("batch", .int, default: .int(16)),
         ParamSpec("epochs", .int, default: .int(10)),
         ParamSpec("lr", .number, default: .double(1e-4)),
@@ -48,7 +50,8 @@ public struct RewardTrainStage: Stage {
         guard ctx <= body.config.contextLength else {
             throw PipelineError.badInput("reward-train: label context \(ctx) is longer than the model's \(body.config.contextLength)")
         }
-        let head = Classifier(classes: 2, dModel: body.config.dModel, seed: context.seed(for: "head"))
+        let pooling = Classifier.Pooling(rawValue: p.string("pooling"))!
+        let head = Classifier(classes: 2, dModel: body.config.dModel, pooling: pooling, seed: context.seed(for: "head"))
         let model = RewardModel(body: body, head: head, context: ctx)
         let settings = AdamW.Settings(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: Float(p.double("weight_decay")))
         let bodyOptimizer = AdamW(layout: body.layout, settings: settings), headOptimizer = AdamW(layout: head.layout, settings: settings)
@@ -82,11 +85,11 @@ public struct RewardTrainStage: Stage {
                 let rows = order[start..<min(train.count, start + batch)].map { train[$0] }
                 let targets = rows.flatMap { [1 - $0.target, $0.target] }
                 body.zeroGradients(); head.grads.zero()
-                let logits = model.logits(rows.flatMap(\.ids), b: rows.count)
+                let (logits, t) = model.logits(rows.map(\.ids))
                 let loss = head.loss(logits: logits, targets: targets)
                 guard loss.isFinite else { throw PipelineError.failed("reward-train: the loss became \(loss) at step \(step + 1); lower reward-train.lr") }
                 body.hiddenGradient.zero()
-                head.backward(targets: targets, dhidden: body.hiddenGradient.pointer, t: ctx)
+                head.backward(targets: targets, dhidden: body.hiddenGradient.pointer, t: t)
                 body.backwardHidden()
                 clipGradientNorm(body.grads, maxNorm: Float(p.double("grad_clip")))
                 clipGradientNorm(head.grads, maxNorm: Float(p.double("grad_clip")))
@@ -112,7 +115,8 @@ public struct RewardTrainStage: Stage {
         best.head.withUnsafeBufferPointer { head.params.pointer.update(from: $0.baseAddress!, count: best.head.count) }
         let probs = model.probabilities(valid.map(\.ids))
         let out = context.outputDirectory
-        var file = body.safeTensors(metadata: ["stage": "reward-train", "reward_context": String(ctx), "best_epoch": String(best.epoch)])
+        var file = body.safeTensors(metadata: ["stage": "reward-train", "reward_context": String(ctx), "reward_pooling": pooling.rawValue,
+                                               "best_epoch": String(best.epoch)])
         for (name, tensor) in head.tensors { file.tensors[name] = tensor }
         try file.write(out.appendingPathComponent("model.safetensors"))
         try JSONEncoder.sortedPretty.encode(body.config).write(to: out.appendingPathComponent("config.json"))

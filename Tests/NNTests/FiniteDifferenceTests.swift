@@ -111,10 +111,10 @@ struct FiniteDifferenceTests {
         check(logits, w: [1], h: 1e-3, f: loss, analytic: grad, "dlogits")
     }
 
-    @Test("classification head with soft targets (neutral = 0.5)")
-    func classifier() {
+    @Test("classification head with soft targets (neutral = 0.5)", arguments: Classifier.Pooling.allCases)
+    func classifier(pooling: Classifier.Pooling) {
         let b = 3, t = 4, c = 6
-        let head = Classifier(classes: 2, dModel: c, seed: 7)
+        let head = Classifier(classes: 2, dModel: c, pooling: pooling, seed: 7)
         let hidden = values(b * t * c, seed: 1)
         let positions = [3, 1, 2]
         let targets: [Float] = [1, 0, 0.5, 0.5, 0, 1]

@@ -23,7 +23,7 @@ struct LabelImportTests {
         try JSON.parse(Data(contentsOf: try ws.artifact("label-import").appendingPathComponent("labels.json")))
     }
 
-    @Test("both line forms, soft targets, truncation and left padding")
+    @Test("both line forms, soft targets and truncation")
     func formats() throws {
         let ws = try workspace(labels: """
         {"sample": "O happy day", "sentiment": "happy"}
@@ -38,10 +38,9 @@ struct LabelImportTests {
         #expect(train[1]["text"] == .string("Line number 3 of the play.\nLine number 4 of the play."))
         #expect(train[1]["source"] == .string("text:3+2"))
         #expect(train[2]["text"] == .string("The king 'tis here"))
-        // "O happy day" is 5 tokens: 3 pad ids on the left, unknown words are 0 too.
+        // "O happy day" is 5 tokens, kept unpadded; words outside the vocabulary are [UNK] (0).
         #expect(train[0]["length"] == .int(5))
-        #expect(train[0]["ids"]?.arrayValue?.count == 8)
-        #expect(train[0]["ids"]?.arrayValue?.prefix(3).allSatisfy { $0 == .int(0) } == true)
+        #expect(train[0]["ids"]?.arrayValue?.count == 5)
         // The corpus passage has 24 tokens: cut to 8.
         #expect(train[1]["length"] == .int(8))
         let summary = try JSON.parse(Data(contentsOf: try ws.artifact("label-import").appendingPathComponent("summary.json")))
@@ -91,7 +90,7 @@ struct LabelImportTests {
 struct ProjectLabelSetTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test("corpus/labels.jsonl: at least 400 passages of 1-6 lines, 120 happy, 120 sad, 40 neutral, no work over 10%")
+    @Test("corpus/labels.jsonl: at least 1,900 passages of 1-6 lines, 700 happy, 700 sad, 300 neutral, no work over 10%")
     func counts() throws {
         let text = try String(contentsOf: ProjectLabelSetTests.root.appendingPathComponent("corpus/labels.jsonl"), encoding: .utf8)
         var sentiments: [String: Int] = [:], works: [String: Int] = [:]
@@ -105,8 +104,8 @@ struct ProjectLabelSetTests {
             works[json["work"]!.stringValue!, default: 0] += 1
             total += 1
         }
-        #expect(total >= 400)
-        #expect(sentiments["happy", default: 0] >= 120 && sentiments["sad", default: 0] >= 120 && sentiments["neutral", default: 0] >= 40)
+        #expect(total >= 1900)
+        #expect(sentiments["happy", default: 0] >= 700 && sentiments["sad", default: 0] >= 700 && sentiments["neutral", default: 0] >= 300)
         #expect(works.count == 42)
         #expect(works.values.max()! * 10 <= total)
     }
@@ -122,6 +121,6 @@ struct ProjectLabelSetTests {
         """)
         #expect(try ws.reports().map(\.outcome) == [.ran, .ran])
         let summary = try JSON.parse(Data(contentsOf: try ws.artifact("label-import").appendingPathComponent("summary.json")))
-        #expect(summary["examples"] == .int(410))
+        #expect(summary["examples"] == .int(1984))
     }
 }

@@ -4,23 +4,34 @@ import Glibc
 import Darwin
 #endif
 
-/// A K-way classification head on one position per sequence (the reward model's: the last real
-/// token), trained with soft targets: loss = -sum_k q_k log softmax(z)_k, averaged over the batch.
+/// A K-way classification head on a pooled hidden state per sequence, trained with soft targets:
+/// loss = -sum_k q_k log softmax(z)_k, averaged over the batch.
 public final class Classifier: @unchecked Sendable {
+    /// What the head reads of a sequence whose last real token is at position `p`.
+    public enum Pooling: String, Sendable, CaseIterable {
+        /// The hidden state at `p` (GPT-2's sequence classification, the seed's reward model).
+        case last
+        /// The mean of the hidden states at 0...p: every token's features reach the head directly,
+        /// which learns far better from a few hundred labelled passages.
+        case mean
+    }
+
     public let classes: Int
     public let dModel: Int
+    public let pooling: Pooling
     /// score.weight (K, C) then score.bias (K), GPT-2 sequence-classification names.
     public let layout: ParameterLayout
     public let params: FloatBuffer
     public let grads: FloatBuffer
 
-    private var pooled: FloatBuffer?   // (B, C) hidden state at each sequence's chosen position
-    private var positions: [Int] = []
+    private var pooled: FloatBuffer?   // (B, C) pooled hidden state of each sequence
+    private var positions: [Int] = []   // each sequence's last real position
     private var probs: FloatBuffer?     // (B, K)
 
-    public init(classes: Int, dModel: Int, seed: UInt64) {
+    public init(classes: Int, dModel: Int, pooling: Pooling = .last, seed: UInt64) {
         self.classes = classes
         self.dModel = dModel
+        self.pooling = pooling
         layout = ParameterLayout([("score.weight", [classes, dModel]), ("score.bias", [classes])])
         params = FloatBuffer(count: layout.count)
         grads = FloatBuffer(count: layout.count)
@@ -50,13 +61,22 @@ public final class Classifier: @unchecked Sendable {
     var weight: UnsafeMutablePointer<Float> { params.pointer + layout["score.weight"]!.offset }
     var bias: UnsafeMutablePointer<Float> { params.pointer + layout["score.bias"]!.offset }
 
-    /// Class logits (B, K) from `hidden` (B, T, C) at `positions[b]` in each row.
+    /// Class logits (B, K) from `hidden` (B, T, C), row b pooled up to its last real position `positions[b]`.
     public func forward(hidden: UnsafePointer<Float>, positions: [Int], t: Int) -> [Float] {
         let b = positions.count, c = dModel, k = classes
         let pooled = FloatBuffer(count: b * c)
         for (bi, position) in positions.enumerated() {
             precondition((0..<t).contains(position))
-            (pooled.pointer + bi * c).update(from: hidden + (bi * t + position) * c, count: c)
+            let dst = pooled.pointer + bi * c
+            switch pooling {
+            case .last:
+                dst.update(from: hidden + (bi * t + position) * c, count: c)
+            case .mean:
+                // Summed in position order, then scaled: the same bits however the batch is padded.
+                dst.update(from: hidden + bi * t * c, count: c)
+                for p in 1..<(position + 1) { add(dst, hidden + (bi * t + p) * c, c) }
+                scale(dst, 1 / Float(position + 1), c)
+            }
         }
         self.pooled = pooled
         self.positions = positions
@@ -100,8 +120,14 @@ public final class Classifier: @unchecked Sendable {
                             inp: pooled.pointer, weight: weight, n: b, inFeatures: c, outFeatures: k)
         }
         for (bi, position) in positions.enumerated() {
-            let dst = dhidden + (bi * t + position) * c, src = dpooled.pointer + bi * c
-            for i in 0..<c { dst[i] += src[i] }
+            let src = dpooled.pointer + bi * c
+            switch pooling {
+            case .last:
+                add(dhidden + (bi * t + position) * c, src, c)
+            case .mean:
+                scale(src, 1 / Float(position + 1), c)
+                for p in 0...position { add(dhidden + (bi * t + p) * c, src, c) }
+            }
         }
     }
 }

@@ -1,0 +1,25 @@
+/// A pipeline small enough for tests that ends in a reward model: a generated corpus of happy, sad
+/// and plain phrases, labels of each kind, and a 16-wide model (seconds to train).
+public enum TinyRewardPipeline {
+    public static let config = """
+    {"stages": {
+      "tokenize": {"inputs": {"corpus": {"file": "text.txt"}}, "params": {"format": "text"}},
+      "split": {"inputs": {"tokens": {"stage": "tokenize"}}, "params": {"context": 16}},
+      "label-import": {"inputs": {"labels": {"file": "labels.jsonl"}, "tokens": {"stage": "tokenize"}}, "params": {"context": 12, "valid_fraction": 0.25}},
+      "pretrain": {"inputs": {"split": {"stage": "split"}, "tokens": {"stage": "tokenize"}},
+                   "params": {"d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32, "batch": 4, "max_steps": 20, "sample_tokens": 4}},
+      "reward-train": {"inputs": {"pretrain": {"stage": "pretrain"}, "labels": {"stage": "label-import"}}, "params": {"epochs": 3, "batch": 4}}
+    }}
+    """
+
+    /// 12 happy, 12 sad and 4 neutral samples.
+    public static let labels: [String] =
+        (0..<12).map { #"{"sample": "joy and mirth \#($0)", "sentiment": "happy"}"# }
+        + (0..<12).map { #"{"sample": "grief and woe \#($0)", "sentiment": "sad"}"# }
+        + (0..<4).map { #"{"sample": "the hour is \#($0)", "sentiment": "neutral"}"# }
+
+    public static let files: [String: String] = [
+        "text.txt": (0..<300).map { "joy and mirth, grief and woe, the hour is \($0 % 10)." }.joined(separator: "\n"),
+        "labels.jsonl": labels.joined(separator: "\n"),
+    ]
+}

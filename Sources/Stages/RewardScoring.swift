@@ -10,10 +10,7 @@ public enum RewardScoring {
 
         /// Accuracy on the happy and sad lines (p > 0.5 means happy), and how many there were.
         public var accuracy: (value: Float, labelled: Int)? {
-            let labelled = zip(sentiments, probabilities).filter { $0.0 == "happy" || $0.0 == "sad" }
-            guard !labelled.isEmpty else { return nil }
-            let right = labelled.filter { ($0.1 > 0.5) == ($0.0 == "happy") }.count
-            return (Float(right) / Float(labelled.count), labelled.count)
+            RewardEvaluation.accuracy(sentiments: sentiments, probabilities: probabilities)
         }
     }
 

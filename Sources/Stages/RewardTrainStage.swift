@@ -67,13 +67,13 @@ public struct RewardTrainStage: Stage {
         func lossAndAccuracy(_ set: [Example]) -> (Float, Float) {
             guard !set.isEmpty else { return (.nan, .nan) }
             let probs = model.probabilities(set.map(\.ids))
-            var loss: Double = 0, right = 0, counted = 0
+            var loss: Double = 0
             for (e, q) in zip(set, probs) {
                 let qq = Double(min(max(q, 1e-7), 1 - 1e-7))
                 loss -= Double(e.target) * log(qq) + Double(1 - e.target) * log(1 - qq)
-                if e.sentiment != "neutral" { counted += 1; if (q > 0.5) == (e.sentiment == "happy") { right += 1 } }
             }
-            return (Float(loss / Double(set.count)), counted > 0 ? Float(right) / Float(counted) : .nan)
+            let accuracy = RewardEvaluation.accuracy(sentiments: set.map(\.sentiment), probabilities: probs)?.value ?? .nan
+            return (Float(loss / Double(set.count)), accuracy)
         }
 
         for epoch in 1...max(1, p.int("epochs")) {
@@ -142,10 +142,14 @@ func number(_ x: Float) -> JSON { x.isFinite ? .double(Double(x)) : .null }
 struct RewardEvaluation {
     let targets: [Float], sentiments: [String], probabilities: [Float]
 
-    var accuracy: Float {
-        let labelled = zip(sentiments, probabilities).filter { $0.0 != "neutral" }
-        guard !labelled.isEmpty else { return .nan }
-        return Float(labelled.filter { ($0.1 > 0.5) == ($0.0 == "happy") }.count) / Float(labelled.count)
+    var accuracy: Float { RewardEvaluation.accuracy(sentiments: sentiments, probabilities: probabilities)?.value ?? .nan }
+
+    /// Accuracy on the happy and sad texts (p(happy) > 0.5 means happy) and how many there were;
+    /// nil when there are none. Neutral and unlabelled texts do not count.
+    static func accuracy(sentiments: [String?], probabilities: [Float]) -> (value: Float, labelled: Int)? {
+        let labelled = zip(sentiments, probabilities).filter { $0.0 == "happy" || $0.0 == "sad" }
+        guard !labelled.isEmpty else { return nil }
+        return (Float(labelled.filter { ($0.1 > 0.5) == ($0.0 == "happy") }.count) / Float(labelled.count), labelled.count)
     }
 
     var brier: Float {

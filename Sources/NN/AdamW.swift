@@ -32,14 +32,30 @@ public final class AdamW: @unchecked Sendable {
     public var step = 0
     /// 1 where weight decay applies (matrices), 0 elsewhere.
     private let decayMask: FloatBuffer
+    /// Per-parameter multiplier of the learning rate; nil when every tensor takes the plain rate.
+    private let rateScale: FloatBuffer?
 
-    public init(layout: ParameterLayout, settings: Settings) {
+    /// `learningRateScales` multiplies the learning rate of the named tensors (for example a faster
+    /// `wte.weight` when fine-tuning); unnamed tensors take the plain rate.
+    public init(layout: ParameterLayout, settings: Settings, learningRateScales: [String: Float] = [:]) {
         self.settings = settings
         m = FloatBuffer(count: layout.count)
         v = FloatBuffer(count: layout.count)
         decayMask = FloatBuffer(count: layout.count)
         for slot in layout.slots where slot.isMatrix {
             (decayMask.pointer + slot.offset).update(repeating: 1, count: slot.count)
+        }
+        let scaled = learningRateScales.filter { $0.value != 1 }
+        if scaled.isEmpty {
+            rateScale = nil
+        } else {
+            let scale = FloatBuffer(count: layout.count)
+            (scale.pointer).update(repeating: 1, count: layout.count)
+            for (name, factor) in scaled {
+                guard let slot = layout[name] else { preconditionFailure("AdamW: no tensor named \(name)") }
+                (scale.pointer + slot.offset).update(repeating: factor, count: slot.count)
+            }
+            rateScale = scale
         }
     }
 
@@ -49,6 +65,7 @@ public final class AdamW: @unchecked Sendable {
         let b1 = settings.beta1, b2 = settings.beta2, eps = settings.epsilon, wd = settings.weightDecay
         let c1 = 1 - powf(b1, Float(step)), c2 = 1 - powf(b2, Float(step))
         let p = params.pointer, g = grads.pointer, mp = m.pointer, vp = v.pointer, mask = decayMask.pointer
+        let scale = rateScale?.pointer
         // Elementwise, so any split gives the same bits. The buffer length is a multiple of 16.
         precondition(params.count % 16 == 0)
         Parallel.forEach(count: params.count / 16, minimumPerChunk: 1024) { _, blocks in
@@ -62,7 +79,8 @@ public final class AdamW: @unchecked Sendable {
                 let mhat = mi / c1, vhat = vi / c2
                 let pi = vload(p + i)
                 let step: Vec = mhat / (vhat.squareRoot() + eps) + wd * vload(mask + i) * pi
-                vstore(pi - lr * step, p + i)
+                let rate = scale.map { lr * vload($0 + i) } ?? Vec(repeating: lr)
+                vstore(pi - rate * step, p + i)
             }
         }
     }

@@ -115,6 +115,30 @@ struct TrainingTests {
         #expect(accuracy > 0.9, "accuracy on the reversed half: \(accuracy)")
     }
 
+    @Test("a learning-rate scale moves only the named tensor, as if that tensor had the scaled rate")
+    func learningRateScale() {
+        // Three optimisers take the same step: plain at lr, plain at 4 lr, and lr with wte scaled by 4.
+        let (x, y) = batch(3)
+        let model = GPT(config: config, seed: 4)
+        model.forward(tokens: x, targets: y, b: 4, t: config.contextLength)
+        model.backward()
+        let start = model.params.array
+        func step(_ optimizer: AdamW, lr: Float) -> GPT {
+            let copy = GPT(config: config, seed: 4)
+            for _ in 0..<2 { optimizer.update(params: copy.params, grads: model.grads, lr: lr) }
+            return copy
+        }
+        let plain = step(AdamW(layout: model.layout, settings: .init()), lr: 1e-3)
+        let fast = step(AdamW(layout: model.layout, settings: .init()), lr: 4e-3)
+        let scaled = step(AdamW(layout: model.layout, settings: .init(), learningRateScales: ["wte.weight": 4, "ln_f.bias": 1]), lr: 1e-3)
+        #expect(scaled.params.array != start)
+        func values(_ m: GPT, _ slot: TensorSlot) -> [Float] { Array(UnsafeBufferPointer(start: m.parameter(slot.name), count: slot.count)) }
+        for slot in model.layout.slots {
+            #expect(values(scaled, slot) == values(slot.name == "wte.weight" ? fast : plain, slot), "\(slot.name)")
+        }
+        #expect(values(plain, model.layout["wte.weight"]!) != values(fast, model.layout["wte.weight"]!))
+    }
+
     @Test("the learning-rate schedules have their textbook values")
     func schedules() {
         let noam = LearningRate.noam(lrMul: 0.3, dModel: 512, warmupSteps: 100)

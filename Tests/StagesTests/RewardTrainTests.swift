@@ -25,5 +25,21 @@ struct RewardTrainTests {
         #expect(p.count == 3 && p.allSatisfy { $0 > 0 && $0 < 1 })
         // Right padding: a text's score does not depend on what it is batched with.
         #expect(abs(model.probabilities([[1, 2, 3]])[0] - p[0]) < 1e-6)
+
+        // The pretrained model's own samples, scored by the new reward model, and their spread.
+        let probe = try String(contentsOf: dir.appendingPathComponent("pretrained_samples.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSON.parse(String($0)) }
+        #expect(probe.count == 6)
+        let ids = probe.map { $0["ids"]!.arrayValue!.map { Int32($0.intValue!) } }
+        #expect(ids.allSatisfy { $0.count == 5 })
+        let recorded = probe.map { $0["p_happy"]!.doubleValue! }
+        for (row, q) in zip(ids, recorded) { #expect(abs(Double(model.probabilities([row])[0]) - q) < 1e-6) }
+        let mean = recorded.reduce(0, +) / 6
+        let std = (recorded.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 6).squareRoot()
+        let spread = try #require(evaluation["pretrained_samples"])
+        #expect(spread["count"] == .int(6) && spread["tokens"] == .int(5))
+        #expect(abs(spread["mean_p_happy"]!.doubleValue! - mean) < 1e-6)
+        #expect(abs(spread["std_p_happy"]!.doubleValue! - std) < 1e-6)
+        #expect(std > 0)
     }
 }

@@ -8,7 +8,7 @@ public enum TinyRewardPipeline {
       "label-import": {"inputs": {"labels": {"file": "labels.jsonl"}, "tokens": {"stage": "tokenize"}}, "params": {"context": 12, "valid_fraction": 0.25}},
       "pretrain": {"inputs": {"split": {"stage": "split"}, "tokens": {"stage": "tokenize"}},
                    "params": {"d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32, "batch": 4, "max_steps": 20, "sample_tokens": 4}},
-      "reward-train": {"inputs": {"pretrain": {"stage": "pretrain"}, "labels": {"stage": "label-import"}}, "params": {"epochs": 3, "batch": 4}}
+      "reward-train": {"inputs": {"pretrain": {"stage": "pretrain"}, "labels": {"stage": "label-import"}, "tokens": {"stage": "tokenize"}}, "params": {"epochs": 3, "batch": 4, "probe_samples": 6, "probe_tokens": 5}}
     }}
     """
 

@@ -137,42 +137,64 @@ struct FiniteDifferenceTests {
         }, analytic: analytic, "dscore")
     }
 
-    @Test("PPO clipped objective, with clipped and unclipped tokens, at temperature 0.8")
-    func ppo() {
-        let n = 5, v = 6
+    @Test("PPO clipped objective, with clipped and unclipped tokens, at temperature 0.8, with and without the KL in the loss",
+          arguments: [false, true])
+    func ppo(klInLoss: Bool) {
+        let n = 5, v = 21
         let logits = values(n * v, seed: 1)
-        let actions: [Int32] = [0, 5, 2, 2, 1]
+        let actions: [Int32] = [0, 5, 20, 2, 17]
         // Old log-probs chosen so some ratios fall outside [0.8, 1.2].
-        let oldLogProbs: [Float] = [-1.2, -2.5, -0.4, -3.0, -1.9]
+        let oldLogProbs: [Float] = [-3.2, -2.5, -2.4, -3.0, -3.9]
         let advantages: [Float] = [1.0, -0.5, 2.0, 0.7, -1.5]
         let mask: [Float] = [1, 1, 1, 0, 1]
+        let penalty = klInLoss ? (referenceLogProbs: [Float]([-3.0, -2.9, -3.1, -2.0, -3.3]), coefficient: Float(0.3)) : nil
         func loss(_ z: [Float]) -> [Float] {
             var copy = z
             return [PPOObjective.lossAndGradient(logits: &copy, n: n, v: v, actions: actions, oldLogProbs: oldLogProbs,
-                                                 advantages: advantages, mask: mask, clip: 0.2, temperature: 0.8).loss]
+                                                 advantages: advantages, mask: mask, clip: 0.2, temperature: 0.8, klPenalty: penalty).loss]
         }
         var grad = logits
         let stats = PPOObjective.lossAndGradient(logits: &grad, n: n, v: v, actions: actions, oldLogProbs: oldLogProbs,
-                                                 advantages: advantages, mask: mask, clip: 0.2, temperature: 0.8)
+                                                 advantages: advantages, mask: mask, clip: 0.2, temperature: 0.8, klPenalty: penalty)
         #expect(stats.clipFraction > 0 && stats.clipFraction < 1)
         check(logits, w: [1], h: 1e-3, f: loss, analytic: grad, "dlogits")
     }
 
-    @Test("PPO ratio is exactly 1 when the policy has not moved")
+    @Test("PPO ratio is exactly 1 when the old log-probs come from the same logits")
     func ppoFirstMinibatch() {
-        let n = 3, v = 4
+        let n = 3, v = 37
         let logits = values(n * v, seed: 3)
-        let actions: [Int32] = [1, 0, 3]
-        var old = [Float]()
-        for row in 0..<n {
-            let z = logits[(row * v)..<(row * v + v)]
-            let lse = log(z.map { exp(Double($0)) }.reduce(0, +))
-            old.append(Float(Double(z[row * v + Int(actions[row])]) - lse))
-        }
+        let actions: [Int32] = [1, 0, 36]
+        let old = logits.withUnsafeBufferPointer { PolicyDistribution.logProbs(logits: $0.baseAddress!, n: n, v: v, actions: actions) }
         var grad = logits
         let stats = PPOObjective.lossAndGradient(logits: &grad, n: n, v: v, actions: actions, oldLogProbs: old,
-                                                 advantages: [1, 1, 1], mask: [1, 1, 1], clip: 0.2)
-        #expect(abs(stats.ratioMean - 1) < 1e-6)
+                                                 advantages: [1, -1, 1], mask: [1, 1, 1], clip: 0.2)
+        #expect(stats.maxRatioDeviation == 0)
+        #expect(stats.ratioMean == 1 && stats.ratioVariance == 0 && stats.approxKL == 0)
         #expect(stats.clipFraction == 0)
+    }
+
+    @Test("policy log-probs, exact KL and entropy match a double-precision softmax")
+    func policyDistribution() {
+        let n = 4, v = 37, temperature: Float = 0.7
+        let z = values(n * v, seed: 8), r = values(n * v, seed: 9)
+        let actions: [Int32] = [0, 36, 17, 5]
+        func logSoftmax(_ x: [Float], _ row: Int) -> [Double] {
+            let s = x[(row * v)..<(row * v + v)].map { Double($0) / Double(temperature) }
+            let lse = log(s.map { exp($0) }.reduce(0, +))
+            return s.map { $0 - lse }
+        }
+        let logp = z.withUnsafeBufferPointer { PolicyDistribution.logProbs(logits: $0.baseAddress!, n: n, v: v, actions: actions, temperature: temperature) }
+        let (kl, entropy) = z.withUnsafeBufferPointer { zp in
+            r.withUnsafeBufferPointer { PolicyDistribution.klAndEntropy(policy: zp.baseAddress!, reference: $0.baseAddress!, n: n, v: v, temperature: temperature) }
+        }
+        for row in 0..<n {
+            let p = logSoftmax(z, row), q = logSoftmax(r, row)
+            #expect(abs(Double(logp[row]) - p[Int(actions[row])]) < 1e-5)
+            let exactKL = zip(p, q).map { exp($0) * ($0 - $1) }.reduce(0, +)
+            let exactEntropy = -p.map { exp($0) * $0 }.reduce(0, +)
+            #expect(abs(Double(kl[row]) - exactKL) < 1e-5 + 1e-4 * exactKL)
+            #expect(abs(Double(entropy[row]) - exactEntropy) < 1e-5 * exactEntropy)
+        }
     }
 }

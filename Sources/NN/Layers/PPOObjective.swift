@@ -18,56 +18,90 @@ public enum PPOObjective {
         public var approxKL: Float
         /// Mean entropy of the policy per token, at the temperature.
         public var entropy: Float
+        /// The largest |ratio - 1| over the tokens: exactly 0 before the policy has moved.
+        public var maxRatioDeviation: Float
     }
 
     /// Overwrites `logits` (N, V) with d loss / d logits and returns the loss and its statistics.
-    /// `actions`, `oldLogProbs`, `advantages`, `mask` have one entry per row.
+    /// `actions`, `oldLogProbs`, `advantages`, `mask` have one entry per row. With `klPenalty`
+    /// (the seed's variant), coefficient * (logp - logp_reference) joins the loss, gradient included.
     public static func lossAndGradient(logits: UnsafeMutablePointer<Float>, n: Int, v: Int, actions: [Int32],
                                        oldLogProbs: [Float], advantages: [Float], mask: [Float],
-                                       clip: Float, temperature: Float = 1) -> Statistics {
+                                       clip: Float, temperature: Float = 1,
+                                       klPenalty: (referenceLogProbs: [Float], coefficient: Float)? = nil) -> Statistics {
         let count = mask.reduce(0, +)
         let invCount = count > 0 ? 1 / count : 0
-        var loss: Double = 0, clipped: Double = 0, ratioSum: Double = 0, ratioSquares: Double = 0
-        var kl: Double = 0, entropy: Double = 0
-        for row in 0..<n {
-            let z = logits + row * v
-            guard mask[row] > 0 else { z.update(repeating: 0, count: v); continue }
-            // log-softmax of logits / temperature
-            var maxv = -Float.greatestFiniteMagnitude
-            for j in 0..<v where z[j] > maxv { maxv = z[j] }
-            var sum: Float = 0
-            for j in 0..<v { sum += expf((z[j] - maxv) / temperature) }
-            let lse = maxv / temperature + logf(sum)
-            var h: Float = 0
-            for j in 0..<v {
-                let logp = z[j] / temperature - lse
-                let p = expf(logp)
-                h -= p * logp
-                z[j] = p   // keep the probabilities for the gradient
+        let invT = 1 / temperature
+        // Per-row terms, summed in row order afterwards: the result does not depend on threads.
+        var terms = [RowTerms](repeating: RowTerms(), count: n)
+        terms.withUnsafeMutableBufferPointer { terms in
+            let terms = terms.baseAddress!
+            Parallel.forEach(count: n, minimumPerChunk: 8) { _, rows in
+                for row in rows {
+                    let z = logits + row * v
+                    guard mask[row] > 0 else { z.update(repeating: 0, count: v); continue }
+                    let (shift, logSum) = PolicyDistribution.normalizer(z, v: v, inverseTemperature: invT)
+                    let a = Int(actions[row])
+                    let logp = (z[a] - shift) * invT - logSum
+                    // Probabilities replace the logits (the gradient needs them), entropy on the way.
+                    var h = Vec(repeating: 0)
+                    var j = 0
+                    while j + 16 <= v {
+                        let lp = (vload(z + j) - shift) * invT - logSum
+                        let p = vexp(lp)
+                        h -= p * lp
+                        vstore(p, z + j)
+                        j += 16
+                    }
+                    var entropy = h.sum()
+                    while j < v {
+                        let lp = (z[j] - shift) * invT - logSum
+                        let p = expf(lp)
+                        entropy -= p * lp
+                        z[j] = p
+                        j += 1
+                    }
+                    let ratio = expf(logp - oldLogProbs[row])
+                    let adv = advantages[row], weight = mask[row]
+                    let unclipped = ratio * adv
+                    let clippedValue = min(max(ratio, 1 - clip), 1 + clip) * adv
+                    // The gradient flows only where the unclipped term is the minimum.
+                    let active = unclipped <= clippedValue
+                    var loss = -min(unclipped, clippedValue)
+                    // d(-ratio * A)/d logp = -ratio * A
+                    var dlogp = active ? -ratio * adv : 0
+                    if let klPenalty {
+                        loss += klPenalty.coefficient * (logp - klPenalty.referenceLogProbs[row])
+                        dlogp += klPenalty.coefficient
+                    }
+                    // d logp / d z_j = (onehot_j - p_j) / temperature
+                    let g = dlogp * weight * invCount * invT
+                    let gv = Vec(repeating: -g)
+                    j = 0
+                    while j + 16 <= v { vstore(gv * vload(z + j), z + j); j += 16 }
+                    while j < v { z[j] = -g * z[j]; j += 1 }
+                    z[a] += g
+                    terms[row] = RowTerms(loss: loss * weight, clipped: active ? 0 : weight, ratio: ratio * weight,
+                                          ratioSquared: ratio * ratio * weight, kl: (oldLogProbs[row] - logp) * weight,
+                                          entropy: entropy * weight, deviation: abs(ratio - 1))
+                }
             }
-            let a = Int(actions[row])
-            let logp = logf(max(z[a], Float.leastNormalMagnitude))
-            let ratio = expf(logp - oldLogProbs[row])
-            let adv = advantages[row]
-            let unclipped = ratio * adv
-            let clippedValue = min(max(ratio, 1 - clip), 1 + clip) * adv
-            loss -= Double(min(unclipped, clippedValue) * mask[row])
-            // The gradient flows only where the unclipped term is the minimum.
-            let active = unclipped <= clippedValue
-            if !active { clipped += Double(mask[row]) }
-            ratioSum += Double(ratio * mask[row])
-            ratioSquares += Double(ratio * ratio * mask[row])
-            kl += Double((oldLogProbs[row] - logp) * mask[row])
-            entropy += Double(h * mask[row])
-            // d(-ratio * A)/d logp = -ratio * A ; d logp / d z_j = (onehot_j - p_j) / temperature
-            let g = active ? -ratio * adv * mask[row] * invCount / temperature : 0
-            for j in 0..<v { z[j] = -g * z[j] }
-            z[a] += g
+        }
+        var sum = (loss: 0.0, clipped: 0.0, ratio: 0.0, ratioSquared: 0.0, kl: 0.0, entropy: 0.0)
+        for t in terms {
+            sum.loss += Double(t.loss); sum.clipped += Double(t.clipped)
+            sum.ratio += Double(t.ratio); sum.ratioSquared += Double(t.ratioSquared)
+            sum.kl += Double(t.kl); sum.entropy += Double(t.entropy)
         }
         let c = Double(max(count, 1e-12))
-        let mean = ratioSum / c
-        return Statistics(loss: Float(loss / c), clipFraction: Float(clipped / c), ratioMean: Float(mean),
-                          ratioVariance: Float(max(0, ratioSquares / c - mean * mean)), approxKL: Float(kl / c),
-                          entropy: Float(entropy / c))
+        let mean = sum.ratio / c
+        return Statistics(loss: Float(sum.loss / c), clipFraction: Float(sum.clipped / c), ratioMean: Float(mean),
+                          ratioVariance: Float(max(0, sum.ratioSquared / c - mean * mean)), approxKL: Float(sum.kl / c),
+                          entropy: Float(sum.entropy / c), maxRatioDeviation: terms.map(\.deviation).max() ?? 0)
+    }
+
+    struct RowTerms {
+        var loss: Float = 0, clipped: Float = 0, ratio: Float = 0, ratioSquared: Float = 0, kl: Float = 0, entropy: Float = 0
+        var deviation: Float = 0
     }
 }

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// The language model as a policy: softmax(logits / temperature) per row of (N, V) logits.
+///
+/// Every log-probability of a token, in rollouts, in the KL to the reference and inside the PPO
+/// objective, goes through `normalizer`, so the same logits always give the same bits: that is
+/// what makes PPO's ratio exactly 1 before the policy moves.
+public enum PolicyDistribution {
+    /// The row's maximum and log(sum(exp((z - max) / T))): log p_j = (z_j - max) / T - logSum.
+    @inline(__always)
+    static func normalizer(_ z: UnsafePointer<Float>, v: Int, inverseTemperature: Float) -> (shift: Float, logSum: Float) {
+        let shift = maxElement(z, v)
+        return (shift, logf(sumExp(z, v, shift: shift, scale: inverseTemperature)))
+    }
+
+    /// log p(action) of each row at `temperature`.
+    public static func logProbs(logits: UnsafePointer<Float>, n: Int, v: Int, actions: [Int32], temperature: Float = 1) -> [Float] {
+        precondition(actions.count == n)
+        let invT = 1 / temperature
+        var result = [Float](repeating: 0, count: n)
+        result.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            Parallel.forEach(count: n, minimumPerChunk: 8) { _, rows in
+                for row in rows {
+                    let z = logits + row * v
+                    let (shift, logSum) = normalizer(z, v: v, inverseTemperature: invT)
+                    out[row] = (z[Int(actions[row])] - shift) * invT - logSum
+                }
+            }
+        }
+        return result
+    }
+
+    /// Per row, the exact KL(policy || reference) over the whole vocabulary and the policy's
+    /// entropy, both at `temperature`.
+    public static func klAndEntropy(policy: UnsafePointer<Float>, reference: UnsafePointer<Float>, n: Int, v: Int,
+                                    temperature: Float = 1) -> (kl: [Float], entropy: [Float]) {
+        let invT = 1 / temperature
+        var kl = [Float](repeating: 0, count: n), entropy = [Float](repeating: 0, count: n)
+        kl.withUnsafeMutableBufferPointer { klOut in
+            entropy.withUnsafeMutableBufferPointer { hOut in
+                let klOut = klOut.baseAddress!, hOut = hOut.baseAddress!
+                Parallel.forEach(count: n, minimumPerChunk: 8) { _, rows in
+                    for row in rows {
+                        let z = policy + row * v, r = reference + row * v
+                        let (zs, zl) = normalizer(z, v: v, inverseTemperature: invT)
+                        let (rs, rl) = normalizer(r, v: v, inverseTemperature: invT)
+                        var klSum = Vec(repeating: 0), hSum = Vec(repeating: 0)
+                        var j = 0
+                        while j + 16 <= v {
+                            let lp = (vload(z + j) - zs) * invT - zl, lq = (vload(r + j) - rs) * invT - rl
+                            let p = vexp(lp)
+                            klSum += p * (lp - lq)
+                            hSum -= p * lp
+                            j += 16
+                        }
+                        var klTotal = klSum.sum(), hTotal = hSum.sum()
+                        while j < v {
+                            let lp = (z[j] - zs) * invT - zl, lq = (r[j] - rs) * invT - rl
+                            let p = expf(lp)
+                            klTotal += p * (lp - lq)
+                            hTotal -= p * lp
+                            j += 1
+                        }
+                        klOut[row] = max(0, klTotal)
+                        hOut[row] = hTotal
+                    }
+                }
+            }
+        }
+        return (kl, entropy)
+    }
+}

@@ -224,13 +224,13 @@ final class PretrainRun {
     }
 
     func restore(_ c: TrainingCheckpoint) throws {
-        guard c.params.count == model.params.count, let dropout = Xoshiro256(json: c.state["dropout_rng"]) else {
+        guard c.params.count == model.params.count, let bestParams = c.best, let dropout = Xoshiro256(json: c.state["dropout_rng"]) else {
             throw PipelineError.failed("the checkpoint in \(context.workDirectory.path) does not fit this model; delete it to start afresh")
         }
         for (buffer, values) in [(model.params, c.params), (optimizer.m, c.m), (optimizer.v, c.v)] {
             values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: values.count) }
         }
-        best = c.best
+        best = bestParams
         step = Int(c.state["step"]!.intValue!)
         bestStep = Int(c.state["best_step"]!.intValue!)
         rises = Int(c.state["rises"]!.intValue!)

@@ -53,13 +53,29 @@ public final class RewardModel {
 
     /// p(happy) for each text (token ids), `batch` texts at a time.
     public func probabilities(_ texts: [[Int32]], batch: Int = 32) -> [Float] {
-        var result: [Float] = []
+        classLogits(texts, batch: batch).map { RewardModel.pHappy(sad: $0.sad, happy: $0.happy) }
+    }
+
+    /// log p(happy) and log p(sad) for each text, exact where p itself would round to 0 or 1.
+    public func logProbabilities(_ texts: [[Int32]], batch: Int = 32) -> [(happy: Float, sad: Float)] {
+        classLogits(texts, batch: batch).map { (RewardModel.logSigmoid($0.happy - $0.sad), RewardModel.logSigmoid($0.sad - $0.happy)) }
+    }
+
+    /// The two class logits of each text, `batch` texts at a time.
+    func classLogits(_ texts: [[Int32]], batch: Int) -> [(sad: Float, happy: Float)] {
+        var result: [(sad: Float, happy: Float)] = []
         result.reserveCapacity(texts.count)
         for start in stride(from: 0, to: texts.count, by: batch) {
             let z = logits(Array(texts[start..<min(texts.count, start + batch)])).z
-            for i in 0..<z.count / 2 { result.append(RewardModel.pHappy(sad: z[2 * i], happy: z[2 * i + 1])) }
+            for i in 0..<z.count / 2 { result.append((z[2 * i], z[2 * i + 1])) }
         }
         return result
+    }
+
+    /// log(1 / (1 + exp(-x))) without overflow.
+    static func logSigmoid(_ x: Float) -> Float {
+        let d = Double(x)
+        return Float(d > 0 ? -log1p(exp(-d)) : d - log1p(exp(d)))
     }
 
     /// softmax(sad, happy)[happy], computed stably.

@@ -184,7 +184,8 @@ final class RewardTrainRun {
     }
 
     func restore(_ c: TrainingCheckpoint) throws {
-        guard c.params.count == body.params.count + head.params.count, let dropout = Xoshiro256(json: c.state["dropout_rng"]) else {
+        guard c.params.count == body.params.count + head.params.count, let bestParams = c.best,
+              let dropout = Xoshiro256(json: c.state["dropout_rng"]) else {
             throw PipelineError.failed("the checkpoint in \(context.workDirectory.path) does not fit this model; delete it to start afresh")
         }
         RewardTrainRun.split(c.params, into: body.params, head.params)
@@ -196,7 +197,7 @@ final class RewardTrainRun {
         bodyOptimizer.step = Int(c.state["adam_step"]!.intValue!)
         headOptimizer.step = bodyOptimizer.step
         body.dropoutRNG = dropout
-        best = (c.state["best_loss"]?.doubleValue.map(Float.init) ?? .infinity, Int(c.state["best_epoch"]!.intValue!), c.best)
+        best = (c.state["best_loss"]?.doubleValue.map(Float.init) ?? .infinity, Int(c.state["best_epoch"]!.intValue!), bestParams)
         lastValid = c.state["last_valid"]?.doubleValue.map(Float.init) ?? .infinity
         metrics = c.metrics
     }

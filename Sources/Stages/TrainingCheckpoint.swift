@@ -7,7 +7,8 @@ import NN
 /// samples written so far. Saved atomically in the stage's work folder (never in the artifact).
 struct TrainingCheckpoint {
     var params: [Float]
-    var best: [Float]
+    /// The best weights so far, for loops that keep the best (nil otherwise).
+    var best: [Float]?
     var m: [Float]
     var v: [Float]
     /// Loop position and bookkeeping, as JSON (step, epoch, position, rng states, best loss...).
@@ -20,7 +21,7 @@ struct TrainingCheckpoint {
     func save(in work: URL) throws {
         var file = SafeTensors(metadata: ["state": state.canonical, "metrics": metrics, "samples": samples])
         file.tensors["params"] = .init(floats: params, shape: [params.count])
-        file.tensors["best"] = .init(floats: best, shape: [best.count])
+        if let best { file.tensors["best"] = .init(floats: best, shape: [best.count]) }
         file.tensors["adam.m"] = .init(floats: m, shape: [m.count])
         file.tensors["adam.v"] = .init(floats: v, shape: [v.count])
         let tmp = work.appendingPathComponent("checkpoint.tmp")
@@ -33,11 +34,11 @@ struct TrainingCheckpoint {
         guard FileSystem.exists(url) else { return nil }
         let file = try SafeTensors.read(url)
         guard let state = file.metadata["state"].flatMap({ try? JSON.parse($0) }),
-              let params = file.tensors["params"], let best = file.tensors["best"],
+              let params = file.tensors["params"],
               let m = file.tensors["adam.m"], let v = file.tensors["adam.v"] else {
             throw PipelineError.failed("\(url.path) is not a training checkpoint; delete it to start afresh")
         }
-        return TrainingCheckpoint(params: params.floats, best: best.floats, m: m.floats, v: v.floats, state: state,
+        return TrainingCheckpoint(params: params.floats, best: file.tensors["best"]?.floats, m: m.floats, v: v.floats, state: state,
                                   metrics: file.metadata["metrics"] ?? "", samples: file.metadata["samples"] ?? "")
     }
 }

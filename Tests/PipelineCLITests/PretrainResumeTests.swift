@@ -30,14 +30,7 @@ struct PretrainResumeTests {
     @Test("after kill -9 mid-training, pipeline run resumes and the artifact equals an uninterrupted run's")
     func resumeAfterKill() throws {
         let ws = try tinyTrainingWorkspace()
-        let child = try startProcess(pipelineBinary, ["run"], in: ws.root)
-        let work = ws.url("artifacts/work")
-        let started = waitUntil(timeout: 120) {
-            FileSystem.children(of: work).contains { FileSystem.exists(work.appendingPathComponent("\($0)/checkpoint.safetensors")) }
-        }
-        #expect(started)
-        kill(child.process.processIdentifier, SIGKILL)
-        _ = child.result()
+        #expect(try killAtFirstCheckpoint(ws, ["run"]))
         #expect(try ws.output("pretrain") == nil, "the run finished before it could be killed")
 
         let resumed = try runProcess(pipelineBinary, ["run"], in: ws.root)

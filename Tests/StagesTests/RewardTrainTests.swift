@@ -18,7 +18,7 @@ struct RewardTrainTests {
         #expect(evaluation["confusion"]?["neutral"] != nil)
         let scores = try String(contentsOf: dir.appendingPathComponent("scores.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(scores.count == 7)
-        #expect(try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").count == 3)
+        #expect(try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").count == 20)
         let model = try RewardModel(file: dir.appendingPathComponent("model.safetensors"))
         #expect(model.context == 12)
         let p = model.probabilities([[1, 2, 3], [1, 2, 3, 4, 5, 6], []])

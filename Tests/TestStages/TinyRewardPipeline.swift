@@ -1,5 +1,6 @@
-/// A pipeline small enough for tests that ends in a reward model: a generated corpus of happy, sad
-/// and plain phrases, labels of each kind, and a 16-wide model (seconds to train).
+/// A pipeline small enough for tests that ends in a reward model and PPO: a generated corpus of
+/// happy, sad and plain phrases, labels of each kind, and a 16-wide model (seconds to train). The
+/// reward model is trained hard, so that it tells the phrases apart and PPO has something to chase.
 public enum TinyRewardPipeline {
     public static let config = """
     {"stages": {
@@ -8,7 +9,10 @@ public enum TinyRewardPipeline {
       "label-import": {"inputs": {"labels": {"file": "labels.jsonl"}, "tokens": {"stage": "tokenize"}}, "params": {"context": 12, "valid_fraction": 0.25}},
       "pretrain": {"inputs": {"split": {"stage": "split"}, "tokens": {"stage": "tokenize"}},
                    "params": {"d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32, "batch": 4, "max_steps": 20, "sample_tokens": 4}},
-      "reward-train": {"inputs": {"pretrain": {"stage": "pretrain"}, "labels": {"stage": "label-import"}, "tokens": {"stage": "tokenize"}}, "params": {"epochs": 3, "batch": 4, "probe_samples": 6, "probe_tokens": 5}}
+      "reward-train": {"inputs": {"pretrain": {"stage": "pretrain"}, "labels": {"stage": "label-import"}, "tokens": {"stage": "tokenize"}},
+                       "params": {"epochs": 20, "batch": 4, "lr": 0.003, "embedding_lr": 0.01, "patience": 100, "probe_samples": 6, "probe_tokens": 5}},
+      "ppo": {"inputs": {"pretrain": {"stage": "pretrain"}, "reward": {"stage": "reward-train"}, "tokens": {"stage": "tokenize"}},
+              "params": {"batch": 16, "minibatch": 8, "rollout_len": 8, "norm_samples": 32, "max_iterations": 8, "lr": 0.003}}
     }}
     """
 

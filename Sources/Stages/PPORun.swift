@@ -1,0 +1,279 @@
+import Artifacts
+import Foundation
+import NN
+
+/// One PPO run; its state is what a checkpoint holds. Each iteration samples a rollout batch from
+/// the policy, measures it (reward, KL to the original, entropy), saves the policy when sqrt(KL)
+/// has grown enough, stops at `max_iterations` or `max_kl`, and otherwise takes
+/// `epochs_per_batch` passes of clipped-surrogate updates over it.
+///
+/// Every random draw is seeded by the iteration, so a resumed run repeats the uninterrupted one.
+final class PPORun {
+    let context: StageContext
+    let p: StageParams
+    let policy: GPT, reference: GPT
+    let reward: RewardModel
+    let vocabulary: Vocabulary
+    let optimizer: AdamW
+    let sampler: Sampler
+    let prompt: Int32
+    let length: Int, batch: Int, minibatch: Int
+    let temperature: Float, lr: Float, beta: Float
+
+    /// Updates done so far.
+    var iteration = 0
+    /// The fixed reward normalisation (mean, std of the original policy's raw rewards).
+    var normalization: (mean: Double, std: Double)?
+    var lastSavedSqrtKL = 0.0
+    var snapshots: [JSON] = []
+    var lowClipIterations = 0
+    var metrics = ""
+
+    var checkpointsFolder: URL { context.workDirectory.appendingPathComponent("checkpoints") }
+
+    init(_ context: StageContext) throws {
+        self.context = context
+        p = context.params
+        let modelFile = context.input("pretrain").appendingPathComponent("model.safetensors")
+        policy = try GPT.load(from: modelFile)
+        reference = try GPT.load(from: modelFile)
+        reward = try RewardModel(file: context.input("reward").appendingPathComponent("model.safetensors"))
+        vocabulary = try Vocabulary.read(from: context.input("tokens").appendingPathComponent("vocab.json"))
+        guard reward.body.config.vocabSize == policy.config.vocabSize, vocabulary.count == policy.config.vocabSize else {
+            throw PipelineError.badInput("ppo: the reward model, the policy and the vocabulary disagree on the vocabulary size")
+        }
+        length = p.int("rollout_len")
+        batch = p.int("batch")
+        minibatch = p.int("minibatch")
+        temperature = Float(p.double("temperature"))
+        lr = Float(p.double("lr"))
+        beta = Float(p.double("beta"))
+        guard (1...policy.config.contextLength).contains(length) else {
+            throw PipelineError.badInput("ppo.rollout_len must be between 1 and the model's context (\(policy.config.contextLength))")
+        }
+        guard batch >= 1, (1...batch).contains(minibatch) else { throw PipelineError.badInput("ppo: need 1 <= minibatch <= batch") }
+        guard temperature > 0, p.int("epochs_per_batch") >= 1 else { throw PipelineError.badInput("ppo: temperature must be above 0 and epochs_per_batch at least 1") }
+        prompt = Int32(vocabulary.id(Token("\n")))
+        optimizer = AdamW(layout: policy.layout, settings: .init(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0))
+        sampler = Sampler(model: policy, batch: batch)
+    }
+
+    func train() throws {
+        if let checkpoint = try TrainingCheckpoint.load(in: context.workDirectory) {
+            try restore(checkpoint)
+            context.progress("resuming at iteration \(iteration)")
+        } else {
+            FileSystem.remove(checkpointsFolder)
+            if p.string("reward_norm") == "fixed" { normalization = try fixedNormalization() }
+        }
+        let maxIterations = p.int("max_iterations"), maxKL = p.double("max_kl")
+        var since = Date()
+        while true {
+            var rng = Xoshiro256(seed: context.seed(for: "rollout-\(iteration)"))
+            let passes = minibatchOrders()
+            let rollout = Rollout(policy: policy, sampler: sampler, reference: reference, reward: reward, prompt: prompt,
+                                  length: length, temperature: temperature, groups: passes[0], rng: &rng)
+            var line = measure(rollout)
+            let kl = rollout.perCompletion(rollout.exactKL).reduce(0) { $0 + Double($1) } / Double(rollout.count)
+            let stop = iteration >= maxIterations ? "max_iterations" : kl >= maxKL ? "max_kl" : nil
+            if iteration == 0 || kl.squareRoot() - lastSavedSqrtKL >= p.double("checkpoint_every_sqrt_kl") || stop != nil {
+                try snapshot(rollout)
+            }
+            if let stop {
+                metrics += JSON.object(line).canonical + "\n"
+                try writeOutputs(stopReason: stop)
+                return
+            }
+            line += try update(rollout, passes: passes)
+            metrics += JSON.object(line).canonical + "\n"
+            // Time goes to the log only: the artifact must not depend on it.
+            report(line, seconds: Date().timeIntervalSince(since), maxIterations: maxIterations)
+            iteration += 1
+            try save()
+            since = Date()
+        }
+    }
+
+    /// The shuffled minibatches of each pass over a batch; the first pass's also group the rollout's forward.
+    func minibatchOrders() -> [[[Int]]] {
+        (0..<p.int("epochs_per_batch")).map { pass in
+            var rng = Xoshiro256(seed: context.seed(for: "minibatches-\(iteration)-\(pass)"))
+            var rows = Array(0..<batch)
+            rng.shuffle(&rows)
+            return stride(from: 0, to: batch, by: minibatch).map { Array(rows[$0..<min(batch, $0 + minibatch)]) }
+        }
+    }
+
+    /// Raw rewards: log p(target) of each completion.
+    func rawRewards(_ r: Rollout) -> [Float] { p.string("target") == "negative" ? r.logSad : r.logHappy }
+
+    /// The original policy's reward mean and std, from `norm_samples` completions (computed once).
+    func fixedNormalization() throws -> (mean: Double, std: Double) {
+        let count = p.int("norm_samples")
+        guard count >= 2 else { throw PipelineError.badInput("ppo.norm_samples must be at least 2 for the fixed normalisation") }
+        context.progress("reward normalisation: scoring \(count) completions of the original policy")
+        let sample = ScoredCompletions(policy: reference, reward: reward, prompt: [prompt], count: count, length: length,
+                                       temperature: temperature, seed: context.seed(for: "normalisation"))
+        let (mean, deviation) = meanAndDeviation(p.string("target") == "negative" ? sample.logSad : sample.logHappy)
+        return (mean, deviation)
+    }
+
+    /// The measured half of an iteration's metrics line.
+    func measure(_ r: Rollout) -> [(String, JSON)] {
+        let raw = rawRewards(r)
+        let normalized = normalize(raw)
+        let exact = meanAndDeviation(r.perCompletion(r.exactKL)).mean
+        return [
+            ("iteration", .int(Int64(iteration))),
+            ("reward", .double(meanAndDeviation(raw).mean)),
+            ("p_happy", .double(meanAndDeviation(r.logHappy.map { Float(exp(Double($0))) }).mean)),
+            ("reward_normalized", .double(meanAndDeviation(normalized).mean)),
+            ("kl", .double(meanAndDeviation(r.sampledKL).mean)),
+            ("kl_exact", .double(exact)),
+            ("sqrt_kl", .double(exact.squareRoot())),
+            ("entropy", .double(meanAndDeviation(r.entropy).mean)),
+            ("completion_length", .int(Int64(r.length))),
+        ]
+    }
+
+    func normalize(_ raw: [Float]) -> [Float] {
+        let (mean, std) = normalization ?? meanAndDeviation(raw)
+        return raw.map { Float((Double($0) - mean) / (std + 1e-8)) }
+    }
+
+    /// Per-token advantages: the normalised reward of the completion, less (unless the penalty is
+    /// in the loss) beta times the KL still to come in it: the return-to-go with no discount.
+    func advantages(_ r: Rollout) -> [Float] {
+        let normalized = normalize(rawRewards(r))
+        var result = [Float](repeating: 0, count: r.count * length)
+        let penalise = !p.bool("kl_in_loss") && beta != 0
+        for row in 0..<r.count {
+            var toCome: Float = 0
+            for i in stride(from: length - 1, through: 0, by: -1) {
+                let at = row * length + i
+                if penalise { toCome += r.logProbs[at] - r.referenceLogProbs[at] }
+                result[at] = normalized[row] - beta * toCome
+            }
+        }
+        if p.bool("whiten") {
+            let (mean, std) = meanAndDeviation(result)
+            result = result.map { Float((Double($0) - mean) / (std + 1e-8)) }
+        }
+        return result
+    }
+
+    /// PPO's passes over the batch; returns the training half of the metrics line.
+    func update(_ r: Rollout, passes: [[[Int]]]) throws -> [(String, JSON)] {
+        let advantage = advantages(r), v = policy.config.vocabSize
+        var loss = 0.0, clip = 0.0, ratioMean = 0.0, ratioVariance = 0.0, approxKL = 0.0, steps = 0.0
+        for (pass, groups) in passes.enumerated() {
+            for (k, rows) in groups.enumerated() {
+                let n = rows.count * length
+                policy.zeroGradients()
+                policy.forward(tokens: r.inputs(rows), b: rows.count, t: length)
+                let stats = PPOObjective.lossAndGradient(
+                    logits: policy.logits.pointer, n: n, v: v, actions: r.actions(rows), oldLogProbs: r.gather(r.logProbs, rows),
+                    advantages: r.gather(advantage, rows), mask: [Float](repeating: 1, count: n), clip: Float(p.double("clip")),
+                    temperature: temperature, klPenalty: p.bool("kl_in_loss") ? (r.gather(r.referenceLogProbs, rows), beta) : nil)
+                if pass == 0 && k == 0 && stats.maxRatioDeviation != 0 {
+                    throw PipelineError.failed("ppo: the probability ratio on the first minibatch of iteration \(iteration) is off 1 by \(stats.maxRatioDeviation); the policy's log-probabilities are not reproducible")
+                }
+                guard stats.loss.isFinite else {
+                    throw PipelineError.failed("ppo: the loss became \(stats.loss) at iteration \(iteration); the last good checkpoint is kept in \(context.workDirectory.path). Lower ppo.lr and run again")
+                }
+                policy.backwardFromLogitGradient()
+                if p.double("grad_clip") > 0 { clipGradientNorm(policy.grads, maxNorm: Float(p.double("grad_clip"))) }
+                optimizer.update(params: policy.params, grads: policy.grads, lr: lr)
+                loss += Double(stats.loss); clip += Double(stats.clipFraction)
+                ratioMean += Double(stats.ratioMean); ratioVariance += Double(stats.ratioVariance)
+                approxKL += Double(stats.approxKL); steps += 1
+            }
+        }
+        return [("loss", .double(loss / steps)), ("clip_fraction", .double(clip / steps)), ("ratio_mean", .double(ratioMean / steps)),
+                ("ratio_var", .double(ratioVariance / steps)), ("approx_kl", .double(approxKL / steps)), ("lr", .double(p.double("lr")))]
+    }
+
+    /// A progress line, and the curriculum's warning when updates barely move the policy.
+    func report(_ line: [(String, JSON)], seconds: Double, maxIterations: Int) {
+        let value = { (key: String) in JSON.object(line)[key]?.doubleValue ?? .nan }
+        context.progress(String(format: "iteration %d/%d  p(happy) %.3f  KL %.2f nats  clip %.1f%%  %.1f s/it  ETA %@",
+                                iteration + 1, maxIterations, value("p_happy"), value("kl_exact"), 100 * value("clip_fraction"),
+                                seconds, formatDuration(seconds * Double(maxIterations - iteration - 1)) as NSString))
+        lowClipIterations = value("clip_fraction") < 0.01 ? lowClipIterations + 1 : 0
+        if lowClipIterations == 3 {
+            context.log("ppo: the clip fraction has stayed under 1% for 3 iterations, so PPO's updates barely move the policy; a larger ppo.batch (or ppo.lr) would make each iteration count")
+        }
+    }
+
+    /// Saves the policy for the over-optimisation study, with some of its completions.
+    func snapshot(_ r: Rollout) throws {
+        let name = String(format: "%04d", iteration)
+        let folder = checkpointsFolder.appendingPathComponent(name)
+        try FileSystem.makeDirectory(folder)
+        try policy.save(to: folder.appendingPathComponent("model.safetensors"), metadata: ["stage": "ppo", "iteration": String(iteration)])
+        let kl = r.perCompletion(r.exactKL), sampled = r.sampledKL
+        var lines = ""
+        for row in 0..<min(r.count, p.int("checkpoint_samples")) {
+            lines += JSON.object([("text", .string(vocabulary.decode(r.completions[row].map { UInt32($0) }))),
+                                  ("p_happy", .double(exp(Double(r.logHappy[row])))), ("kl", .double(Double(kl[row]))),
+                                  ("kl_sampled", .double(Double(sampled[row])))]).canonical + "\n"
+        }
+        try Data(lines.utf8).write(to: folder.appendingPathComponent("samples.jsonl"))
+        let meanKL = meanAndDeviation(kl).mean
+        snapshots.removeAll { $0["iteration"]?.intValue == Int64(iteration) }
+        snapshots.append(.object([("iteration", .int(Int64(iteration))), ("kl", .double(meanKL)), ("sqrt_kl", .double(meanKL.squareRoot())),
+                                  ("mean_p_happy", .double(meanAndDeviation(r.logHappy.map { Float(exp(Double($0))) }).mean)),
+                                  ("path", .string("checkpoints/\(name)"))]))
+        lastSavedSqrtKL = meanKL.squareRoot()
+    }
+
+    func save() throws {
+        var state: [(String, JSON)] = [
+            ("iteration", .int(Int64(iteration))), ("adam_step", .int(Int64(optimizer.step))),
+            ("low_clip_iterations", .int(Int64(lowClipIterations))), ("snapshots", .array(snapshots)),
+            ("last_saved_sqrt_kl", .double(lastSavedSqrtKL)),
+        ]
+        if let normalization { state.append(("normalization", .array([.double(normalization.mean), .double(normalization.std)]))) }
+        try TrainingCheckpoint(params: policy.params.array, best: nil, m: optimizer.m.array, v: optimizer.v.array,
+                               state: .object(state), metrics: metrics, samples: "").save(in: context.workDirectory)
+    }
+
+    func restore(_ c: TrainingCheckpoint) throws {
+        guard c.params.count == policy.params.count, let iteration = c.state["iteration"]?.intValue,
+              let adamStep = c.state["adam_step"]?.intValue, let saved = c.state["last_saved_sqrt_kl"]?.doubleValue else {
+            throw PipelineError.failed("the checkpoint in \(context.workDirectory.path) does not fit this run; delete it to start afresh")
+        }
+        for (buffer, values) in [(policy.params, c.params), (optimizer.m, c.m), (optimizer.v, c.v)] {
+            values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: values.count) }
+        }
+        self.iteration = Int(iteration)
+        optimizer.step = Int(adamStep)
+        lastSavedSqrtKL = saved
+        lowClipIterations = Int(c.state["low_clip_iterations"]?.intValue ?? 0)
+        snapshots = c.state["snapshots"]?.arrayValue ?? []
+        if let pair = c.state["normalization"]?.arrayValue?.compactMap(\.doubleValue), pair.count == 2 { normalization = (pair[0], pair[1]) }
+        metrics = c.metrics
+    }
+
+    func writeOutputs(stopReason: String) throws {
+        let out = context.outputDirectory
+        try policy.save(to: out.appendingPathComponent("model.safetensors"), metadata: ["stage": "ppo", "iteration": String(iteration)])
+        try JSONEncoder.sortedPretty.encode(policy.config).write(to: out.appendingPathComponent("config.json"))
+        try Data(metrics.utf8).write(to: out.appendingPathComponent("metrics.jsonl"))
+        try FileManager.default.copyItem(at: checkpointsFolder, to: out.appendingPathComponent("checkpoints"))
+        try Data(JSON.array(snapshots).pretty.utf8).write(to: out.appendingPathComponent("checkpoints/index.json"))
+        var norm: [(String, JSON)] = [("mode", .string(p.string("reward_norm")))]
+        if let normalization {
+            norm += [("mean", .double(normalization.mean)), ("std", .double(normalization.std)), ("samples", .int(Int64(p.int("norm_samples"))))]
+        }
+        try Data(JSON.object([("reward_normalization", .object(norm)), ("stop_reason", .string(stopReason)),
+                              ("iterations", .int(Int64(iteration)))]).pretty.utf8).write(to: out.appendingPathComponent("run.json"))
+        let lines = metrics.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+        context.setSummary("iterations", .int(Int64(iteration)))
+        context.setSummary("stop_reason", .string(stopReason))
+        context.setSummary("p_happy_start", lines.first?["p_happy"] ?? .null)
+        context.setSummary("p_happy_end", lines.last?["p_happy"] ?? .null)
+        context.setSummary("kl_end", lines.last?["kl_exact"] ?? .null)
+        context.setSummary("checkpoints", .int(Int64(snapshots.count)))
+    }
+}

@@ -1,0 +1,52 @@
+import Artifacts
+import Foundation
+import NN
+
+/// ppo: RLHF. The policy starts as the pretrained model and learns, by PPO's clipped surrogate,
+/// to write what the frozen reward model scores as happy (or, with `target: negative`, sad),
+/// with a KL leash to the frozen original. Resumable after every iteration.
+///
+/// Output: `model.safetensors` (the final policy), `config.json`, `metrics.jsonl` (one line per
+/// iteration), `run.json` (the reward normalisation and why the run stopped), and the policies for
+/// the over-optimisation study: `checkpoints/index.json` plus `checkpoints/NNNN/model.safetensors`
+/// and `samples.jsonl` (completions with their reward and KL) at iteration 0, each time sqrt(KL)
+/// has grown by `checkpoint_every_sqrt_kl`, and at the end.
+public struct PPOStage: Stage {
+    public let name = "ppo"
+    public let version = 1
+    public let summary = "fine-tunes the language model with PPO towards the reward model's sentiment, leashed by KL"
+    public let params = [
+        ParamSpec("batch", .int, default: .int(64), help: "completions sampled per iteration"),
+        ParamSpec("minibatch", .int, default: .int(16), help: "completions per gradient step"),
+        ParamSpec("epochs_per_batch", .int, default: .int(4), help: "passes over each rollout batch, in shuffled minibatches"),
+        ParamSpec("rollout_len", .int, default: .int(64), help: "tokens per completion, sampled from \"\\n\""),
+        ParamSpec("temperature", .number, default: .double(1), help: "sampling temperature (no top-k: it would bias the KL)"),
+        ParamSpec("target", .choice(["positive", "negative"]), default: .string("positive"),
+                  help: "reward log p(happy), or log p(sad) for the comparison model"),
+        ParamSpec("reward_norm", .choice(["fixed", "batch"]), default: .string("fixed"),
+                  help: "normalise rewards by the original policy's mean and std (once), or per rollout batch (the seed)"),
+        ParamSpec("norm_samples", .int, default: .int(2048), help: "completions of the original policy behind the fixed normalisation"),
+        ParamSpec("beta", .number, default: .double(0.1), help: "KL penalty per token; 0 disables it"),
+        ParamSpec("kl_in_loss", .bool, default: .bool(false),
+                  help: "put the KL penalty in the loss, with its gradient (the seed), instead of in the reward"),
+        ParamSpec("whiten", .bool, default: .bool(false), help: "whiten the advantages of each batch"),
+        ParamSpec("clip", .number, default: .double(0.2), help: "PPO's clipping range for the probability ratio"),
+        ParamSpec("lr", .number, default: .double(1e-5), help: "Adam learning rate (constant)"),
+        ParamSpec("grad_clip", .number, default: .double(1)),
+        ParamSpec("max_iterations", .int, default: .int(40)),
+        ParamSpec("max_kl", .number, default: .double(10), help: "stop when KL(policy || original) reaches this many nats per completion"),
+        ParamSpec("checkpoint_every_sqrt_kl", .number, default: .double(0.25),
+                  help: "save the policy each time sqrt(KL) has grown this much since the last save"),
+        ParamSpec("checkpoint_samples", .int, default: .int(32), help: "completions kept with each saved policy"),
+    ]
+    public let inputs = [InputSpec("pretrain", .stage, help: "the starting policy and the KL reference"),
+                         InputSpec("reward", .stage, help: "the reward-train stage"),
+                         InputSpec("tokens", .stage, help: "the tokenize stage (the \"\\n\" prompt, decoding samples)")]
+    public let usesSeed = true
+
+    public init() {}
+
+    public func run(_ context: StageContext) throws {
+        try PPORun(context).train()
+    }
+}

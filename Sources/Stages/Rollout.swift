@@ -1,0 +1,75 @@
+import Foundation
+import NN
+
+/// One PPO batch: completions sampled from the policy after a one-token prompt, each scored by
+/// the reward model, with per-token log-probabilities under the policy and the reference, the
+/// exact KL between them and the policy's entropy.
+///
+/// The policy's log-probabilities are recomputed by the same full forward the update uses, in the
+/// minibatches of the update's first pass, so PPO's ratio starts at exactly 1 (the KV-cached
+/// sampler agrees only to rounding).
+struct Rollout {
+    let prompt: Int32
+    let length: Int
+    /// (B, L) sampled tokens.
+    let completions: [[Int32]]
+    /// Per token, row-major (B * L).
+    var logProbs: [Float]
+    var referenceLogProbs: [Float]
+    var exactKL: [Float]
+    var entropy: [Float]
+    /// log p(happy) and log p(sad) of each completion.
+    let logHappy: [Float], logSad: [Float]
+
+    var count: Int { completions.count }
+
+    init(policy: GPT, sampler: Sampler, reference: GPT, reward: RewardModel, prompt: Int32, length: Int,
+         temperature: Float, groups: [[Int]], rng: inout Xoshiro256) {
+        self.prompt = prompt
+        self.length = length
+        completions = sampler.generate(prompt: [prompt], steps: length, temperature: temperature, topK: nil, rng: &rng).tokens
+        let n = completions.count * length
+        logProbs = [Float](repeating: 0, count: n)
+        referenceLogProbs = logProbs
+        exactKL = logProbs
+        entropy = logProbs
+        let scores = reward.logProbabilities(completions)
+        logHappy = scores.map(\.happy)
+        logSad = scores.map(\.sad)
+        let v = policy.config.vocabSize
+        for rows in groups {
+            let tokens = inputs(rows), actions = self.actions(rows)
+            policy.forward(tokens: tokens, b: rows.count, t: length)
+            reference.forward(tokens: tokens, b: rows.count, t: length)
+            let m = rows.count * length
+            let lp = PolicyDistribution.logProbs(logits: policy.logits.pointer, n: m, v: v, actions: actions, temperature: temperature)
+            let lq = PolicyDistribution.logProbs(logits: reference.logits.pointer, n: m, v: v, actions: actions, temperature: temperature)
+            let (kl, h) = PolicyDistribution.klAndEntropy(policy: policy.logits.pointer, reference: reference.logits.pointer,
+                                                          n: m, v: v, temperature: temperature)
+            for (k, row) in rows.enumerated() {
+                for i in 0..<length {
+                    let at = row * length + i, from = k * length + i
+                    logProbs[at] = lp[from]; referenceLogProbs[at] = lq[from]
+                    exactKL[at] = kl[from]; entropy[at] = h[from]
+                }
+            }
+        }
+    }
+
+    /// The model's input for these completions, flattened: the prompt, then each completion but its last token.
+    func inputs(_ rows: [Int]) -> [Int32] { rows.flatMap { [prompt] + completions[$0].dropLast() } }
+
+    /// The tokens each position chose, flattened like `inputs`.
+    func actions(_ rows: [Int]) -> [Int32] { rows.flatMap { completions[$0] } }
+
+    /// Per-token values of these rows, flattened like `inputs`.
+    func gather(_ values: [Float], _ rows: [Int]) -> [Float] { rows.flatMap { values[($0 * length)..<(($0 + 1) * length)] } }
+
+    /// Sum over the tokens of each completion.
+    func perCompletion(_ values: [Float]) -> [Float] {
+        (0..<count).map { row in values[(row * length)..<((row + 1) * length)].reduce(0, +) }
+    }
+
+    /// The sampled estimate of KL(policy || reference) per completion: sum of logp - logp_ref.
+    var sampledKL: [Float] { perCompletion(zip(logProbs, referenceLogProbs).map { $0 - $1 }) }
+}

@@ -1,0 +1,110 @@
+import Artifacts
+import Foundation
+import NN
+import Stages
+import Testing
+import TestStages
+
+@Suite("ppo stage")
+struct PPOTests {
+    /// Runs the tiny reward pipeline through ppo with `overrides`; returns the ppo artifact and its
+    /// metrics lines. The artifact lives in the workspace: keep `ws` while reading it.
+    func run(_ overrides: [String] = []) throws -> (ws: ScratchWorkspace, dir: URL, lines: [JSON]) {
+        let ws = try stageWorkspace(config: TinyRewardPipeline.config, files: TinyRewardPipeline.files)
+        let outcomes = try ws.run(set: overrides)
+        #expect(outcomes["ppo"] == .ran)
+        let dir = try ws.artifact("ppo")
+        let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSON.parse(String($0)) }
+        return (ws, dir, lines)
+    }
+
+    func value(_ line: JSON, _ key: String) -> Double { line[key]?.doubleValue ?? .nan }
+
+    @Test("raises p(happy) from the pretrained level, and measures every iteration")
+    func rewardsRise() throws {
+        let (ws, dir, lines) = try run()
+        // 8 updates, then the final policy measured.
+        #expect(lines.count == 9)
+        #expect(lines.map { $0["iteration"]?.intValue } == (0...8).map { Int64($0) })
+        // Iteration 0 is the original policy: no KL at all, exactly.
+        #expect(value(lines[0], "kl_exact") == 0 && value(lines[0], "kl") == 0)
+        #expect(value(lines[8], "p_happy") > value(lines[0], "p_happy") + 0.2, "\(lines.map { value($0, "p_happy") })")
+        #expect(value(lines[8], "kl_exact") > 0)
+        for line in lines.dropLast() {
+            #expect((0...1).contains(value(line, "clip_fraction")))
+            #expect(value(line, "lr") == 0.003)
+            #expect(value(line, "entropy") > 0 && value(line, "completion_length") == 8)
+            #expect(abs(value(line, "sqrt_kl") - value(line, "kl_exact").squareRoot()) < 1e-12)
+        }
+        #expect(lines.last?["loss"] == nil)
+        let run = try JSON.parse(Data(contentsOf: dir.appendingPathComponent("run.json")))
+        #expect(run["stop_reason"] == .string("max_iterations") && run["iterations"] == .int(8))
+        #expect(run["reward_normalization"]?["mode"] == .string("fixed") && run["reward_normalization"]?["samples"] == .int(32))
+        // The final policy is a language model `pipeline sample` can load.
+        let policy = try GPT.load(from: dir.appendingPathComponent("model.safetensors"))
+        #expect(policy.config.dModel == 16)
+        withExtendedLifetime(ws) {}
+    }
+
+    @Test("target negative lowers p(happy)")
+    func negative() throws {
+        let (_, _, lines) = try run(["ppo.target=negative"])
+        #expect(value(lines.last!, "p_happy") < value(lines[0], "p_happy") - 0.2, "\(lines.map { value($0, "p_happy") })")
+    }
+
+    @Test("stops as soon as KL(policy || original) reaches max_kl")
+    func klStop() throws {
+        let (ws, dir, lines) = try run(["ppo.max_kl=0.3", "ppo.max_iterations=50"])
+        let kl = lines.map { value($0, "kl_exact") }
+        #expect(kl.last! >= 0.3)
+        #expect(kl.dropLast().allSatisfy { $0 < 0.3 })
+        #expect(lines.count < 51)
+        let run = try JSON.parse(Data(contentsOf: dir.appendingPathComponent("run.json")))
+        #expect(run["stop_reason"] == .string("max_kl") && run["iterations"] == .int(Int64(lines.count - 1)))
+        withExtendedLifetime(ws) {}
+    }
+
+    @Test("saves the policy at iteration 0, whenever sqrt(KL) grew by the step, and at the end")
+    func checkpointCadence() throws {
+        let (ws, dir, lines) = try run(["ppo.checkpoint_every_sqrt_kl=0.3"])
+        let index = try JSON.parse(Data(contentsOf: dir.appendingPathComponent("checkpoints/index.json"))).arrayValue!
+        var expected: [Int] = [], last = 0.0
+        for (i, line) in lines.enumerated() {
+            let root = value(line, "sqrt_kl")
+            if i == 0 || root - last >= 0.3 || i == lines.count - 1 { expected.append(i); last = root }
+        }
+        #expect(index.map { Int($0["iteration"]!.intValue!) } == expected)
+        #expect(expected.count >= 3, "\(lines.map { value($0, "sqrt_kl") })")
+        for entry in index {
+            let i = Int(entry["iteration"]!.intValue!)
+            #expect(entry["kl"]?.doubleValue == value(lines[i], "kl_exact"))
+            #expect(entry["mean_p_happy"]?.doubleValue == value(lines[i], "p_happy"))
+            let folder = dir.appendingPathComponent(entry["path"]!.stringValue!)
+            #expect(folder.lastPathComponent == String(format: "%04d", i))
+            #expect(try String(contentsOf: folder.appendingPathComponent("samples.jsonl"), encoding: .utf8).split(separator: "\n").count == 16)
+            _ = try GPT.load(from: folder.appendingPathComponent("model.safetensors"))
+        }
+        // Iteration 0's policy is the pretrained model itself.
+        let start = try GPT.load(from: dir.appendingPathComponent("checkpoints/0000/model.safetensors"))
+        let pretrained = try GPT.load(from: ws.artifact("pretrain").appendingPathComponent("model.safetensors"))
+        #expect(start.params.array == pretrained.params.array)
+    }
+
+    @Test("the seed's variant: batch normalisation and the KL penalty in the loss; whitening")
+    func seedVariant() throws {
+        let (ws, dir, lines) = try run(["ppo.reward_norm=batch", "ppo.kl_in_loss=true", "ppo.whiten=true"])
+        #expect(lines.count == 9)
+        for line in lines { #expect(abs(value(line, "reward_normalized")) < 1e-5) }
+        let run = try JSON.parse(Data(contentsOf: dir.appendingPathComponent("run.json")))
+        #expect(run["reward_normalization"] == .object([("mode", .string("batch"))]))
+        withExtendedLifetime(ws) {}
+    }
+
+    @Test("bad params: a clear error")
+    func badParams() throws {
+        let ws = try stageWorkspace(config: TinyRewardPipeline.config, files: TinyRewardPipeline.files)
+        let reports = try ws.reports(set: ["ppo.minibatch=17"])
+        #expect(reports.first { $0.stage == "ppo" }?.outcome == .failed("ppo: need 1 <= minibatch <= batch"))
+    }
+}

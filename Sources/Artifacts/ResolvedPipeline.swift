@@ -24,7 +24,9 @@ public struct ResolvedPipeline: Sendable {
     /// Topological order; ties keep the order of pipeline.json.
     public let stages: [ResolvedStage]
 
-    public var lockFileName: String { profile == "default" ? "pipeline.lock" : "pipeline.\(profile).lock" }
+    /// Where runs of this pipeline record their outputs: `pipeline.lock`, `pipeline.<profile>.lock`,
+    /// or a sweep's own lock.
+    public let lockFileName: String
 
     public subscript(name: String) -> ResolvedStage? { stages.first { $0.name == name } }
     public var names: [String] { stages.map(\.name) }
@@ -50,6 +52,7 @@ public struct ResolvedPipeline: Sendable {
                 overrides: [Override] = []) throws {
         self.profile = profile
         self.config = config
+        lockFileName = profile == "default" ? "pipeline.lock" : "pipeline.\(profile).lock"
         let file = config.file
         let declared = config.stages.map(\.name)
 
@@ -140,6 +143,40 @@ public struct ResolvedPipeline: Sendable {
         }
 
         stages = try ResolvedPipeline.topologicalOrder(declared.map { resolved[$0]! }, file: file)
+    }
+
+    private init(profile: String, config: PipelineConfig, stages: [ResolvedStage], lockFileName: String) {
+        self.profile = profile
+        self.config = config
+        self.stages = stages
+        self.lockFileName = lockFileName
+    }
+
+    /// This pipeline plus copies of stage `original` that differ only in some params (a sweep's
+    /// variants): each copy reads the same inputs and draws from the same seed as the original, so
+    /// a variant computes exactly what `pipeline run --set` with its params would. Runs of the result
+    /// record their outputs in `lockFileName`.
+    public func adding(variantsOf original: String, _ variants: [(name: String, params: [(String, String)])],
+                       lockFileName: String) throws -> ResolvedPipeline {
+        guard let base = self[original] else {
+            throw PipelineError.badInput("unknown stage '\(original)'\(didYouMean(original, in: names)); stages: \(names.joined(separator: ", "))")
+        }
+        var stages = self.stages
+        for variant in variants {
+            var values = base.params.values
+            for (param, text) in variant.params {
+                guard let spec = base.stage.params.first(where: { $0.name == param }) else {
+                    let known = base.stage.params.map(\.name)
+                    throw PipelineError.badInput("unknown param '\(param)' of stage '\(original)'\(didYouMean(param, in: known)); its params are \(known.joined(separator: ", "))")
+                }
+                guard let value = spec.parse(commandLine: text).flatMap(spec.coerce) else {
+                    throw PipelineError.badInput("param '\(original).\(param)' must be \(spec.kind.description), not '\(text)'")
+                }
+                values[param] = value
+            }
+            stages.append(ResolvedStage(name: variant.name, stage: base.stage, params: StageParams(values), inputs: base.inputs, seed: base.seed))
+        }
+        return ResolvedPipeline(profile: profile, config: config, stages: stages, lockFileName: lockFileName)
     }
 
     /// Kahn's algorithm, taking ready stages in declaration order; a cycle is reported in full.

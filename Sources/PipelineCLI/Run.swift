@@ -43,8 +43,16 @@ struct Run: ParsableCommand {
             Console.out("nothing to run: \(pipeline.config.file) declares no stages")
             return
         }
+        let runner = try Runner(workspace: workspace, pipeline: pipeline, report: Run.reporter(pipeline))
+        let start = Date()
+        let reports = try runner.run(targets: stages, force: Set(force), jobs: jobs)
+        try Run.finish(reports, pipeline: pipeline, since: start)
+    }
+
+    /// Prints the runner's events: progress on one line, a line per finished stage.
+    static func reporter(_ pipeline: ResolvedPipeline) -> @Sendable (RunEvent) -> Void {
         let width = max(12, (pipeline.names.map(\.count).max() ?? 0) + 2)
-        let runner = try Runner(workspace: workspace, pipeline: pipeline) { event in
+        return { event in
             switch event {
             case let .waiting(message): Console.error(message)
             case let .started(stage): Console.progress("running \(stage) ...")
@@ -55,8 +63,10 @@ struct Run: ParsableCommand {
                 Console.out(Run.line(report, width: width))
             }
         }
-        let start = Date()
-        let reports = try runner.run(targets: stages, force: Set(force), jobs: jobs)
+    }
+
+    /// The closing count line; exit status 1 when a stage failed.
+    static func finish(_ reports: [StageReport], pipeline: ResolvedPipeline, since start: Date) throws {
         let count = { (f: (StageOutcome) -> Bool) in reports.filter { f($0.outcome) }.count }
         let failed = count { if case .failed = $0 { return true } else { return false } }
         var parts = ["\(count { $0 == .ran }) ran", "\(count { $0 == .cached }) cached", "\(count { $0 == .upToDate }) up to date"]

@@ -275,5 +275,7 @@ final class PPORun {
         context.setSummary("p_happy_end", lines.last?["p_happy"] ?? .null)
         context.setSummary("kl_end", lines.last?["kl_exact"] ?? .null)
         context.setSummary("checkpoints", .int(Int64(snapshots.count)))
+        let clip = lines.compactMap { $0["clip_fraction"]?.doubleValue }
+        context.setSummary("clip_fraction_mean", clip.isEmpty ? .null : .double(clip.reduce(0, +) / Double(clip.count)))
     }
 }

@@ -26,7 +26,7 @@ final class PPORun {
     var normalization: (mean: Double, std: Double)?
     var lastSavedSqrtKL = 0.0
     var snapshots: [JSON] = []
-    var lowClipIterations = 0
+    var lowClipIterations = 0, warnedLowClip = false
     var metrics = ""
 
     var checkpointsFolder: URL { context.workDirectory.appendingPathComponent("checkpoints") }
@@ -125,9 +125,9 @@ final class PPORun {
         let exact = meanAndDeviation(r.perCompletion(r.exactKL)).mean
         return [
             ("iteration", .int(Int64(iteration))),
-            ("reward", .double(meanAndDeviation(raw).mean)),
+            ("score", .double(meanAndDeviation(raw).mean)),
             ("p_happy", .double(meanAndDeviation(r.logHappy.map { Float(exp(Double($0))) }).mean)),
-            ("reward_normalized", .double(meanAndDeviation(normalized).mean)),
+            ("score_normalized", .double(meanAndDeviation(normalized).mean)),
             ("kl", .double(meanAndDeviation(r.sampledKL).mean)),
             ("kl_exact", .double(exact)),
             ("sqrt_kl", .double(exact.squareRoot())),
@@ -189,18 +189,19 @@ final class PPORun {
                 approxKL += Double(stats.approxKL); steps += 1
             }
         }
-        return [("loss", .double(loss / steps)), ("clip_fraction", .double(clip / steps)), ("ratio_mean", .double(ratioMean / steps)),
-                ("ratio_var", .double(ratioVariance / steps)), ("approx_kl", .double(approxKL / steps)), ("lr", .double(p.double("lr")))]
+        return [("loss", .double(loss / steps)), ("clipfrac", .double(clip / steps)), ("ratio_mean", .double(ratioMean / steps)),
+                ("ratio_var", .double(ratioVariance / steps)), ("approxkl", .double(approxKL / steps)), ("lr", .double(p.double("lr")))]
     }
 
     /// A progress line, and the curriculum's warning when updates barely move the policy.
     func report(_ line: [(String, JSON)], seconds: Double, maxIterations: Int) {
         let value = { (key: String) in JSON.object(line)[key]?.doubleValue ?? .nan }
         context.progress(String(format: "iteration %d/%d  p(happy) %.3f  KL %.2f nats  clip %.1f%%  %.1f s/it  ETA %@",
-                                iteration + 1, maxIterations, value("p_happy"), value("kl_exact"), 100 * value("clip_fraction"),
+                                iteration + 1, maxIterations, value("p_happy"), value("kl_exact"), 100 * value("clipfrac"),
                                 seconds, formatDuration(seconds * Double(maxIterations - iteration - 1)) as NSString))
-        lowClipIterations = value("clip_fraction") < 0.01 ? lowClipIterations + 1 : 0
-        if lowClipIterations == 3 {
+        lowClipIterations = value("clipfrac") < 0.01 ? lowClipIterations + 1 : 0
+        if lowClipIterations == 3 && !warnedLowClip {
+            warnedLowClip = true
             context.log("ppo: the clip fraction has stayed under 1% for 3 iterations, so PPO's updates barely move the policy; a larger ppo.batch (or ppo.lr) would make each iteration count")
         }
     }
@@ -230,7 +231,8 @@ final class PPORun {
     func save() throws {
         var state: [(String, JSON)] = [
             ("iteration", .int(Int64(iteration))), ("adam_step", .int(Int64(optimizer.step))),
-            ("low_clip_iterations", .int(Int64(lowClipIterations))), ("snapshots", .array(snapshots)),
+            ("low_clip_iterations", .int(Int64(lowClipIterations))), ("warned_low_clip", .bool(warnedLowClip)),
+            ("snapshots", .array(snapshots)),
             ("last_saved_sqrt_kl", .double(lastSavedSqrtKL)),
         ]
         if let normalization { state.append(("normalization", .array([.double(normalization.mean), .double(normalization.std)]))) }
@@ -250,6 +252,7 @@ final class PPORun {
         optimizer.step = Int(adamStep)
         lastSavedSqrtKL = saved
         lowClipIterations = Int(c.state["low_clip_iterations"]?.intValue ?? 0)
+        warnedLowClip = c.state["warned_low_clip"]?.boolValue ?? false
         snapshots = c.state["snapshots"]?.arrayValue ?? []
         if let pair = c.state["normalization"]?.arrayValue?.compactMap(\.doubleValue), pair.count == 2 { normalization = (pair[0], pair[1]) }
         metrics = c.metrics
@@ -275,7 +278,7 @@ final class PPORun {
         context.setSummary("p_happy_end", lines.last?["p_happy"] ?? .null)
         context.setSummary("kl_end", lines.last?["kl_exact"] ?? .null)
         context.setSummary("checkpoints", .int(Int64(snapshots.count)))
-        let clip = lines.compactMap { $0["clip_fraction"]?.doubleValue }
-        context.setSummary("clip_fraction_mean", clip.isEmpty ? .null : .double(clip.reduce(0, +) / Double(clip.count)))
+        let clip = lines.compactMap { $0["clipfrac"]?.doubleValue }
+        context.setSummary("clipfrac_mean", clip.isEmpty ? .null : .double(clip.reduce(0, +) / Double(clip.count)))
     }
 }

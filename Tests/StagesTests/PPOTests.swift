@@ -32,7 +32,7 @@ struct PPOTests {
         #expect(value(lines[8], "p_happy") > value(lines[0], "p_happy") + 0.2, "\(lines.map { value($0, "p_happy") })")
         #expect(value(lines[8], "kl_exact") > 0)
         for line in lines.dropLast() {
-            #expect((0...1).contains(value(line, "clip_fraction")))
+            #expect((0...1).contains(value(line, "clipfrac")))
             #expect(value(line, "lr") == 0.003)
             #expect(value(line, "entropy") > 0 && value(line, "completion_length") == 8)
             #expect(abs(value(line, "sqrt_kl") - value(line, "kl_exact").squareRoot()) < 1e-12)
@@ -95,10 +95,19 @@ struct PPOTests {
     func seedVariant() throws {
         let (ws, dir, lines) = try run(["ppo.reward_norm=batch", "ppo.kl_in_loss=true", "ppo.whiten=true"])
         #expect(lines.count == 9)
-        for line in lines { #expect(abs(value(line, "reward_normalized")) < 1e-5) }
+        for line in lines { #expect(abs(value(line, "score_normalized")) < 1e-5) }
         let run = try JSON.parse(Data(contentsOf: dir.appendingPathComponent("run.json")))
         #expect(run["reward_normalization"] == .object([("mode", .string("batch"))]))
         withExtendedLifetime(ws) {}
+    }
+
+    @Test("warns once, in the log, when the clip fraction stays under 1%")
+    func lowClipWarning() throws {
+        let (ws, _, lines) = try run(["ppo.lr=1e-9"])
+        #expect(lines.dropLast().allSatisfy { value($0, "clipfrac") < 0.01 })
+        let key = try #require(try ws.workspace.loadLock(ws.workspace.resolve()).entries["ppo"]?.invocation.key)
+        let log = try String(contentsOf: ws.workspace.runs.logURL(key), encoding: .utf8)
+        #expect(log.components(separatedBy: "the clip fraction has stayed under 1% for 3 iterations").count == 2, "\(log)")
     }
 
     @Test("bad params: a clear error")

@@ -44,6 +44,7 @@ let package = Package(
 
         // Benchmarks (bench/): run in release mode by the scripts there.
         .executableTarget(name: "nn-bench", dependencies: ["NN"], path: "bench/NNBench"),
+        .executableTarget(name: "ppo-bench", dependencies: ["Stages", "Artifacts", "NN"], path: "bench/PPOBench"),
 
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestStages"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Resources"]),

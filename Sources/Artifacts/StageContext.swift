@@ -18,7 +18,8 @@ public final class StageContext: @unchecked Sendable {
     private let onProgress: (String) -> Void
     private var summaryValues: [String: JSON] = [:]
 
-    init(stageName: String, params: StageParams, inputs: [String: URL], outputDirectory: URL,
+    /// The runner makes these; a benchmark may make one to run a stage on its own.
+    public init(stageName: String, params: StageParams, inputs: [String: URL], outputDirectory: URL,
          workDirectory: URL, seed: UInt64, logFile: URL?, onProgress: @escaping (String) -> Void) {
         self.stageName = stageName
         self.params = params

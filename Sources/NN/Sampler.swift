@@ -104,16 +104,48 @@ public final class Sampler {
         for token in prompt.dropLast() { feed(Array(repeating: token, count: batch)) }
         var next = Array(repeating: prompt.last!, count: batch)
         var tokens = Array(repeating: [Int32](), count: batch), logProbs = Array(repeating: [Float](), count: batch)
+        let pure = topK.map { $0 >= v } ?? true
         for _ in 0..<steps {
             feed(next)
             for b in 0..<batch {
-                let (token, logp) = Sampler.draw(logits.pointer + b * v, v: v, temperature: temperature, topK: topK, rng: &rng)
+                let (token, logp) = pure
+                    ? Sampler.drawPure(logits.pointer + b * v, v: v, inverseTemperature: 1 / temperature, u: rng.nextUniformDouble())
+                    : Sampler.draw(logits.pointer + b * v, v: v, temperature: temperature, topK: topK, rng: &rng)
                 tokens[b].append(token)
                 logProbs[b].append(logp)
                 next[b] = token
             }
         }
         return (tokens, logProbs)
+    }
+
+    /// Pure sampling (no top-k) by inverse CDF in id order, 16 ids at a time, for a uniform `u` in
+    /// [0, 1). The log-probability comes from the same normaliser as every other one
+    /// (`PolicyDistribution`), so it agrees with a full forward's to rounding of the logits.
+    static func drawPure(_ z: UnsafePointer<Float>, v: Int, inverseTemperature invT: Float, u: Double) -> (Int32, Float) {
+        let (shift, logSum) = PolicyDistribution.normalizer(z, v: v, inverseTemperature: invT)
+        let target = u * Double(expf(logSum))
+        let s = Vec(repeating: shift)
+        var acc = 0.0, j = 0
+        // Skip whole blocks while the target lies beyond them, then walk the block that holds it.
+        while j + 16 <= v {
+            let block = Double(vexp((vload(z + j) - s) * invT).sum())
+            if acc + block > target { break }
+            acc += block
+            j += 16
+        }
+        var choice = -1
+        while j < v {
+            acc += Double(vexp(Vec(repeating: (z[j] - shift) * invT))[0])
+            if acc > target { choice = j; break }
+            j += 1
+        }
+        if choice < 0 {
+            // Rounding left the target past the sum: take the last token that has any probability.
+            choice = v - 1
+            while choice > 0 && (z[choice] - shift) * invT < -87 { choice -= 1 }
+        }
+        return (Int32(choice), (z[choice] - shift) * invT - logSum)
     }
 
     /// One draw by inverse CDF over the vocabulary in id order (deterministic for a given rng state).

@@ -87,7 +87,7 @@ final class PPORun {
             line += try update(rollout, passes: passes)
             metrics += JSON.object(line).canonical + "\n"
             // Time goes to the log only: the artifact must not depend on it.
-            report(line, seconds: Date().timeIntervalSince(since), maxIterations: maxIterations)
+            report(line, seconds: Date().timeIntervalSince(since), sampling: rollout, maxIterations: maxIterations)
             iteration += 1
             try save()
             since = Date()
@@ -194,11 +194,12 @@ final class PPORun {
     }
 
     /// A progress line, and the curriculum's warning when updates barely move the policy.
-    func report(_ line: [(String, JSON)], seconds: Double, maxIterations: Int) {
+    func report(_ line: [(String, JSON)], seconds: Double, sampling r: Rollout, maxIterations: Int) {
         let value = { (key: String) in JSON.object(line)[key]?.doubleValue ?? .nan }
-        context.progress(String(format: "iteration %d/%d  p(happy) %.3f  KL %.2f nats  clip %.1f%%  %.1f s/it  ETA %@",
+        let rate = Double(r.count * r.length) / max(r.samplingSeconds, 1e-9)
+        context.progress(String(format: "iteration %d/%d  p(happy) %.3f  KL %.2f nats  clip %.1f%%  %.1f s/it (sampling %.0f tokens/s)  ETA %@",
                                 iteration + 1, maxIterations, value("p_happy"), value("kl_exact"), 100 * value("clipfrac"),
-                                seconds, formatDuration(seconds * Double(maxIterations - iteration - 1)) as NSString))
+                                seconds, rate, formatDuration(seconds * Double(maxIterations - iteration - 1)) as NSString))
         lowClipIterations = value("clipfrac") < 0.01 ? lowClipIterations + 1 : 0
         if lowClipIterations == 3 && !warnedLowClip {
             warnedLowClip = true

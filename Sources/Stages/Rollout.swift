@@ -20,6 +20,8 @@ struct Rollout {
     var entropy: [Float]
     /// log p(happy) and log p(sad) of each completion.
     let logHappy: [Float], logSad: [Float]
+    /// Wall time of the sampling alone, for the progress line (never part of an artifact).
+    let samplingSeconds: Double
 
     var count: Int { completions.count }
 
@@ -27,7 +29,9 @@ struct Rollout {
          temperature: Float, groups: [[Int]], rng: inout Xoshiro256) {
         self.prompt = prompt
         self.length = length
+        let start = Date()
         completions = sampler.generate(prompt: [prompt], steps: length, temperature: temperature, topK: nil, rng: &rng).tokens
+        samplingSeconds = Date().timeIntervalSince(start)
         let n = completions.count * length
         logProbs = [Float](repeating: 0, count: n)
         referenceLogProbs = logProbs

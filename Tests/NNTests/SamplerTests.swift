@@ -49,6 +49,25 @@ struct SamplerTests {
         }
     }
 
+    @Test("pure sampling draws by inverse CDF in id order, one uniform per sequence in order")
+    func inverseCDF() {
+        let model = GPT(config: config, seed: 6)
+        let sampler = Sampler(model: model, batch: 64)
+        var rng = Xoshiro256(seed: 3), copy = rng
+        let (tokens, _) = sampler.generate(prompt: [2], steps: 1, temperature: 0.8, topK: nil, rng: &rng)
+        // Every sequence saw the same prompt: the same distribution, 64 different uniforms.
+        let z = (0..<23).map { Double(sampler.logits[$0]) / 0.8 }
+        let weights = z.map { exp($0 - z.max()!) }
+        let total = weights.reduce(0, +)
+        for row in 0..<64 {
+            let u = copy.nextUniformDouble()
+            var acc = 0.0, expected = 22
+            for (j, w) in weights.enumerated() { acc += w / total; if acc > u { expected = j; break } }
+            #expect(tokens[row][0] == Int32(expected), "row \(row), u \(u)")
+        }
+        #expect(Set(tokens.map { $0[0] }).count > 3)
+    }
+
     @Test("top-k keeps to the k most likely tokens")
     func topK() {
         let model = GPT(config: config, seed: 5)

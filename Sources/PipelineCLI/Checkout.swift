@@ -10,7 +10,7 @@ struct Checkout: ParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @OptionGroup var profile: ProfileOptions
 
-    @Argument(help: "The stage.")
+    @Argument(help: "The stage (or a sweep's variant, such as ppo@lr=1e-5).")
     var stage: String
 
     @Argument(help: "Where to extract it; must not exist or be empty.")

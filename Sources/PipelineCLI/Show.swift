@@ -10,7 +10,7 @@ struct Show: ParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @OptionGroup var profile: ProfileOptions
 
-    @Argument(help: "The stage.")
+    @Argument(help: "The stage (or a sweep's variant, such as ppo@lr=1e-5).")
     var stage: String
 
     func run() throws {
@@ -46,6 +46,12 @@ struct Show: ParsableCommand {
 
 /// The lock entry of `stage`, or a message saying how to get one.
 func lockedEntry(_ workspace: Workspace, _ pipeline: ResolvedPipeline, _ stage: String) throws -> LockFile.Entry {
+    // A sweep's variant (`ppo@lr=1e-5`) is recorded in the sweep's lock.
+    if pipeline[stage] == nil, stage.contains("@"),
+       let entry = try LockFile.load(workspace.root.appendingPathComponent(Sweep.lockFileName(profile: pipeline.profile)),
+                                     profile: pipeline.profile).entries[stage] {
+        return entry
+    }
     guard pipeline[stage] != nil else {
         throw PipelineError.badInput("unknown stage '\(stage)'\(didYouMean(stage, in: pipeline.names)); stages: \(pipeline.names.joined(separator: ", "))")
     }

@@ -13,7 +13,7 @@ import NN
 /// samples), `scores.jsonl` (p(happy) per validation passage) and `pretrained_samples.jsonl`.
 public struct RewardTrainStage: Stage {
     public let name = "reward-train"
-    public let version = 3
+    public let version = 4
     public let summary = "fine-tunes the pretrained model into a sentiment classifier (the reward model)"
     public let params = [
         ParamSpec("pooling", .choice(Classifier.Pooling.allCases.map(\.rawValue)), default: .string("mean"),

@@ -24,6 +24,9 @@ struct SweepCommandTests {
         #expect(variants.map { $0["params"]?["lr"] } == [.double(1e-3), .double(3e-3)])
         #expect(variants.allSatisfy { $0["metrics"]?.arrayValue?.count == 9 })
         #expect(variants[0]["output"] != variants[1]["output"])
+        // show and checkout find a variant in the sweep's lock.
+        let show = try runProcess(pipelineBinary, ["show", "ppo@lr=1e-3"], in: ws.root)
+        #expect(show.status == 0 && show.stdout.contains("output   \(variants[0]["output"]!.stringValue!)\n"))
         // The table names each variant with its summary.
         #expect(first.stdout.contains("variant ") && first.stdout.contains("p_happy_end"))
 

@@ -74,7 +74,7 @@ final class PPORun {
             let rollout = Rollout(policy: policy, sampler: sampler, reference: reference, reward: reward, prompt: prompt,
                                   length: length, temperature: temperature, groups: passes[0], rng: &rng)
             var line = measure(rollout)
-            let kl = rollout.perCompletion(rollout.exactKL).reduce(0) { $0 + Double($1) } / Double(rollout.count)
+            let kl = meanAndDeviation(rollout.perCompletion(rollout.exactKL)).mean
             let stop = iteration >= maxIterations ? "max_iterations" : kl >= maxKL ? "max_kl" : nil
             if iteration == 0 || kl.squareRoot() - lastSavedSqrtKL >= p.double("checkpoint_every_sqrt_kl") || stop != nil {
                 try snapshot(rollout)

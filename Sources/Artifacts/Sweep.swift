@@ -44,10 +44,9 @@ public struct Sweep {
         stage + "@" + combination.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
     }
 
-    /// The sweep's lock file for a profile.
-    public static func lockFileName(profile: String) -> String {
-        profile == "default" ? "pipeline.sweep.lock" : "pipeline.\(profile).sweep.lock"
-    }
+    /// The sweep's lock file for a profile: `pipeline.<profile>.sweep.lock`, never the lock of a
+    /// profile (even one named "sweep"), and still a `pipeline.*.lock` that `gc` keeps alive.
+    public static func lockFileName(profile: String) -> String { "pipeline.\(profile).sweep.lock" }
 
     /// The pipeline with the variants added.
     public func pipeline(_ base: ResolvedPipeline) throws -> ResolvedPipeline {

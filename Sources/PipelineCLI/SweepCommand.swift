@@ -10,8 +10,8 @@ struct SweepCommand: ParsableCommand {
         Each combination runs as its own copy of the stage, named like `ppo@lr=1e-5,beta=0.1`, with \
         the same inputs and seed as the stage itself, so a variant's artifact is exactly what \
         `pipeline run --set` with its params would produce. Upstream stages are computed once (or \
-        come from the run cache). The variants are recorded in pipeline.sweep.lock \
-        (pipeline.<profile>.sweep.lock), not in the pipeline's lock. The command ends with a table of \
+        come from the run cache). The variants are recorded in \
+        pipeline.<profile>.sweep.lock, not in the pipeline's lock. The command ends with a table of \
         each variant's summary and writes sweep.json: per variant its params, output, summary and \
         metrics lines (the curves `pipeline report` draws).
 

@@ -15,7 +15,7 @@ struct SweepCommandTests {
             #expect(first.stdout.components(separatedBy: "ran         \(stage) ").count == 2, "\(stage) should run exactly once")
         }
         #expect(!first.stdout.contains("ran         ppo "))
-        #expect(first.stdout.contains("wrote sweep.json") && first.stdout.hasSuffix("[pipeline.sweep.lock]\n"))
+        #expect(first.stdout.contains("wrote sweep.json") && first.stdout.hasSuffix("[pipeline.default.sweep.lock]\n"))
         #expect(!ws.exists("pipeline.lock"), "the sweep must not touch the pipeline's lock")
 
         let summary = try JSON.parse(ws.read("sweep.json"))

@@ -48,7 +48,7 @@ extension GPT {
         var adjusted = config
         if let dropout { adjusted.dropout = dropout }
         if let problem = adjusted.problem { throw LoadError.badConfig(problem) }
-        let model = GPT(config: adjusted, seed: seed)
+        let model = GPT(config: adjusted, seed: seed, initialize: false)
         try model.loadParameters(file, name: url.lastPathComponent, allowing: extra)
         return model
     }

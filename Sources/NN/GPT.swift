@@ -25,9 +25,10 @@ public final class GPT: @unchecked Sendable {
     let sinusoidal: FloatBuffer?
     var acts: Activations?
 
-    /// A model with GPT-2's initialisation: weights N(0, 0.02) (residual projections scaled by
-    /// 1/sqrt(2 * n_layers)), biases 0, LayerNorm gains 1.
-    public init(config: GPTConfig, seed: UInt64) {
+    /// A model with GPT-2's initialisation drawn from `seed`: weights N(0, 0.02) (residual
+    /// projections scaled by 1/sqrt(2 * n_layers)), biases 0, LayerNorm gains 1. With `initialize`
+    /// false every parameter stays 0, for a checkpoint to fill (drawing 55M normals takes seconds).
+    public init(config: GPTConfig, seed: UInt64, initialize: Bool = true) {
         precondition(config.problem == nil, config.problem ?? "")
         self.config = config
         let layout = ParameterLayout.gpt(config)
@@ -39,6 +40,7 @@ public final class GPT: @unchecked Sendable {
         top = TopSlots(layout)
         sinusoidal = config.positions == .sinusoidal ? Embedding.sinusoidal(length: config.contextLength, c: config.dModel) : nil
 
+        guard initialize else { return }
         var rng = Xoshiro256(seed: seed)
         let residualScale = 0.02 / Float(2 * config.nLayers).squareRoot()
         for slot in layout.slots {

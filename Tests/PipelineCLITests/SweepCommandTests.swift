@@ -27,6 +27,11 @@ struct SweepCommandTests {
         // show and checkout find a variant in the sweep's lock.
         let show = try runProcess(pipelineBinary, ["show", "ppo@lr=1e-3"], in: ws.root)
         #expect(show.status == 0 && show.stdout.contains("output   \(variants[0]["output"]!.stringValue!)\n"))
+        // gc keeps what the sweep's lock names, even when pruning the run cache.
+        #expect(try runProcess(pipelineBinary, ["gc", "--prune-cache"], in: ws.root).status == 0)
+        let checkout = try runProcess(pipelineBinary, ["checkout", "ppo@lr=3e-3", "variant"], in: ws.root)
+        #expect(checkout.status == 0, "\(checkout.stderr)")
+        #expect(ws.exists("variant/metrics.jsonl") && ws.exists("variant/checkpoints/index.json"))
         // The table names each variant with its summary.
         #expect(first.stdout.contains("variant ") && first.stdout.contains("p_happy_end"))
 

@@ -86,6 +86,19 @@ public enum CanonicalTar {
         return files
     }
 
+    /// The content of the regular file at `path` in a packed artifact, or nil when it has none:
+    /// read in one streaming pass, with nothing written to disk.
+    public static func readFile(ofPacked file: URL, path: String) throws -> Data? {
+        let reader = try TarReader(path: file.path)
+        while let header = try reader.next() {
+            guard header.kind == .file, header.path == path else { continue }
+            var data = Data()
+            try reader.readData { data.append(contentsOf: $0) }
+            return data
+        }
+        return nil
+    }
+
     /// Extracts a packed artifact into `dir`, refusing any entry that is not a plain file or
     /// directory with a safe relative path.
     public static func extract(_ file: URL, to dir: URL) throws {

@@ -81,6 +81,12 @@ public struct ObjectStore: Sendable {
         return try CanonicalTar.listFiles(ofPacked: file)
     }
 
+    /// One file of an object (nil when the object has no such file), without extracting the rest.
+    public func readFile(_ hash: String, path: String) throws -> Data? {
+        guard let file = file(for: hash) else { throw missing(hash) }
+        return try CanonicalTar.readFile(ofPacked: file, path: path)
+    }
+
     /// Every object hash in the store, sorted.
     public func allHashes() -> [String] {
         var hashes: [String] = []

@@ -71,10 +71,8 @@ public struct Sweep {
         for combination in combinations {
             let name = self.name(combination)
             guard let entry = lock.entries[name] else { continue }
-            let scratch = try FileSystem.makeTemporaryDirectory(prefix: "pipeline-sweep")
-            defer { FileSystem.remove(scratch) }
-            try store.extract(entry.output, to: scratch)
-            let text = (try? String(contentsOf: scratch.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? ""
+            // Only metrics.jsonl: a ppo artifact also holds hundreds of MB of policy checkpoints.
+            let text = try store.readFile(entry.output, path: "metrics.jsonl").map { String(decoding: $0, as: UTF8.self) } ?? ""
             let metrics = try text.split(separator: "\n").map { try JSON.parse(String($0)) }
             variants.append(.object([
                 ("name", .string(name)),

@@ -74,7 +74,7 @@ final class PPORun {
             let rollout = Rollout(policy: policy, sampler: sampler, reference: reference, reward: reward, prompt: prompt,
                                   length: length, temperature: temperature, groups: passes[0], rng: &rng)
             var line = measure(rollout)
-            let kl = meanAndDeviation(rollout.perCompletion(rollout.exactKL)).mean
+            let kl = rollout.meanKL
             let stop = iteration >= maxIterations ? "max_iterations" : kl >= maxKL ? "max_kl" : nil
             if iteration == 0 || kl.squareRoot() - lastSavedSqrtKL >= p.double("checkpoint_every_sqrt_kl") || stop != nil {
                 try snapshot(rollout)
@@ -122,15 +122,14 @@ final class PPORun {
     func measure(_ r: Rollout) -> [(String, JSON)] {
         let raw = rawRewards(r)
         let normalized = normalize(raw)
-        let exact = meanAndDeviation(r.perCompletion(r.exactKL)).mean
         return [
             ("iteration", .int(Int64(iteration))),
             ("score", .double(meanAndDeviation(raw).mean)),
-            ("p_happy", .double(meanAndDeviation(r.logHappy.map { Float(exp(Double($0))) }).mean)),
+            ("p_happy", .double(meanAndDeviation(r.pHappy).mean)),
             ("score_normalized", .double(meanAndDeviation(normalized).mean)),
             ("kl", .double(meanAndDeviation(r.sampledKL).mean)),
-            ("kl_exact", .double(exact)),
-            ("sqrt_kl", .double(exact.squareRoot())),
+            ("kl_exact", .double(r.meanKL)),
+            ("sqrt_kl", .double(r.meanKL.squareRoot())),
             ("entropy", .double(meanAndDeviation(r.entropy).mean)),
             ("completion_length", .int(Int64(r.length))),
         ]
@@ -213,18 +212,18 @@ final class PPORun {
         let folder = checkpointsFolder.appendingPathComponent(name)
         try FileSystem.makeDirectory(folder)
         try policy.save(to: folder.appendingPathComponent("model.safetensors"), metadata: ["stage": "ppo", "iteration": String(iteration)])
-        let kl = r.perCompletion(r.exactKL), sampled = r.sampledKL
+        let sampled = r.sampledKL
         var lines = ""
         for row in 0..<min(r.count, p.int("checkpoint_samples")) {
             lines += JSON.object([("text", .string(vocabulary.decode(r.completions[row].map { UInt32($0) }))),
-                                  ("p_happy", .double(exp(Double(r.logHappy[row])))), ("kl", .double(Double(kl[row]))),
+                                  ("p_happy", .double(exp(Double(r.logHappy[row])))), ("kl", .double(Double(r.completionKL[row]))),
                                   ("kl_sampled", .double(Double(sampled[row])))]).canonical + "\n"
         }
         try Data(lines.utf8).write(to: folder.appendingPathComponent("samples.jsonl"))
-        let meanKL = meanAndDeviation(kl).mean
+        let meanKL = r.meanKL
         snapshots.removeAll { $0["iteration"]?.intValue == Int64(iteration) }
         snapshots.append(.object([("iteration", .int(Int64(iteration))), ("kl", .double(meanKL)), ("sqrt_kl", .double(meanKL.squareRoot())),
-                                  ("mean_p_happy", .double(meanAndDeviation(r.logHappy.map { Float(exp(Double($0))) }).mean)),
+                                  ("mean_p_happy", .double(meanAndDeviation(r.pHappy).mean)),
                                   ("path", .string("checkpoints/\(name)"))]))
         lastSavedSqrtKL = meanKL.squareRoot()
     }

@@ -18,8 +18,10 @@ struct Rollout {
     var referenceLogProbs: [Float]
     var exactKL: [Float]
     var entropy: [Float]
-    /// log p(happy) and log p(sad) of each completion.
-    let logHappy: [Float], logSad: [Float]
+    /// log p(happy) and log p(sad) of each completion, and p(happy).
+    let logHappy: [Float], logSad: [Float], pHappy: [Float]
+    /// The exact KL of each completion: its tokens' exact KLs summed.
+    private(set) var completionKL: [Float] = []
     /// Wall time of the sampling alone, for the progress line (never part of an artifact).
     let samplingSeconds: Double
 
@@ -40,6 +42,7 @@ struct Rollout {
         let scores = reward.logProbabilities(completions)
         logHappy = scores.map(\.happy)
         logSad = scores.map(\.sad)
+        pHappy = logHappy.map { Float(exp(Double($0))) }
         let v = policy.config.vocabSize
         for rows in groups {
             let tokens = inputs(rows), actions = self.actions(rows)
@@ -58,6 +61,7 @@ struct Rollout {
                 }
             }
         }
+        completionKL = perCompletion(exactKL)
     }
 
     /// The model's input for these completions, flattened: the prompt, then each completion but its last token.
@@ -73,6 +77,9 @@ struct Rollout {
     func perCompletion(_ values: [Float]) -> [Float] {
         (0..<count).map { row in values[(row * length)..<((row + 1) * length)].reduce(0, +) }
     }
+
+    /// KL(policy || reference) in nats per completion, averaged over the batch.
+    var meanKL: Double { meanAndDeviation(completionKL).mean }
 
     /// The sampled estimate of KL(policy || reference) per completion: sum of logp - logp_ref.
     var sampledKL: [Float] { perCompletion(zip(logProbs, referenceLogProbs).map { $0 - $1 }) }

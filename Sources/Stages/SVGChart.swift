@@ -33,7 +33,7 @@ public struct SVGChart: Sendable {
     }
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-    static let margin = (left: 70.0, right: 20.0, top: 40.0, bottom: 50.0)
+    static let margin = (left: 70.0, right: 20.0, top: 58.0, bottom: 50.0)
 
     public var svg: String {
         let m = SVGChart.margin
@@ -66,7 +66,9 @@ public struct SVGChart: Sendable {
         for marker in markers where marker.x.isFinite {
             let x = px(marker.x)
             out += ##"<line x1="\##(f(x))" y1="\##(f(plot.y))" x2="\##(f(x))" y2="\##(f(plot.y + plot.height))" stroke="#555" stroke-dasharray="2 3"/>"## + "\n"
-            out += ##"<text x="\##(f(x + 4))" y="\##(f(plot.y + 12))" fill="#555">\##(SVGChart.escape(marker.label))</text>"## + "\n"
+            // Labels of markers in the right part of the plot go to the left of their line.
+            let right = x > plot.x + plot.width * 0.6
+            out += ##"<text x="\##(f(right ? x - 4 : x + 4))" y="\##(f(plot.y + 14))" fill="#555"\##(right ? #" text-anchor="end""# : "")>\##(SVGChart.escape(marker.label))</text>"## + "\n"
         }
         for (k, s) in series.enumerated() {
             let color = SVGChart.palette[k % SVGChart.palette.count]
@@ -82,12 +84,15 @@ public struct SVGChart: Sendable {
                 }
             }
         }
+        // The legend: one row between the title and the plot.
         if series.count > 1 {
+            var x = plot.x
             for (k, s) in series.enumerated() {
-                let y = plot.y + 14 + Double(k) * 16, x = plot.x + plot.width - 150
-                let color = SVGChart.palette[k % SVGChart.palette.count]
-                out += ##"<line x1="\##(f(x))" y1="\##(f(y - 4))" x2="\##(f(x + 18))" y2="\##(f(y - 4))" stroke="\##(color)" stroke-width="2"/>"## + "\n"
-                out += ##"<text x="\##(f(x + 24))" y="\##(f(y))">\##(SVGChart.escape(s.name))</text>"## + "\n"
+                let color = SVGChart.palette[k % SVGChart.palette.count], y = m.top - 10
+                let dash = s.style == .dashedLine ? ##" stroke-dasharray="6 4""## : ""
+                out += ##"<line x1="\##(f(x))" y1="\##(f(y - 4))" x2="\##(f(x + 22))" y2="\##(f(y - 4))" stroke="\##(color)" stroke-width="2"\##(dash)/>"## + "\n"
+                out += ##"<text x="\##(f(x + 27))" y="\##(f(y))">\##(SVGChart.escape(s.name))</text>"## + "\n"
+                x += 40 + 6.5 * Double(s.name.count)
             }
         }
         return out + "</svg>\n"

@@ -1,9 +1,8 @@
 import Artifacts
 
-/// The stages `pipeline` knows (see pipeline.json for how they are wired). The training, PPO
-/// and analysis stages register here as they land.
+/// The stages `pipeline` knows (see pipeline.json for how they are wired).
 public enum StandardStages {
-    public static var all: [any Stage] { [TokenizeStage(), SplitStage(), LabelImportStage(), PretrainStage(), RewardTrainStage(), PPOStage(), OveroptAnalyzeStage()] }
+    public static var all: [any Stage] { [TokenizeStage(), SplitStage(), LabelImportStage(), PretrainStage(), RewardTrainStage(), PPOStage(), OveroptAnalyzeStage(), EvalPackStage()] }
 
     public static var registry: StageRegistry { StageRegistry(all) }
 }

@@ -1,4 +1,4 @@
-/// A pipeline small enough for tests that ends in a reward model, PPO and its analysis: a generated corpus of
+/// A pipeline small enough for tests that ends in a reward model, PPO, its analysis and the evaluation pack: a generated corpus of
 /// happy, sad and plain phrases, labels of each kind, and a 16-wide model (seconds to train). The
 /// reward model is trained hard, so that it tells the phrases apart and PPO has something to chase.
 public enum TinyRewardPipeline {
@@ -15,7 +15,8 @@ public enum TinyRewardPipeline {
               "params": {"batch": 16, "minibatch": 8, "rollout_len": 8, "norm_samples": 32, "max_iterations": 8, "lr": 0.003}},
       "overopt-analyze": {"inputs": {"ppo": {"stage": "ppo"}, "pretrain": {"stage": "pretrain"}, "reward": {"stage": "reward-train"},
                                      "tokens": {"stage": "tokenize"}, "split": {"stage": "split"}},
-                          "params": {"n_samples": 24, "rollout_len": 8, "memorization_n": 4, "report_samples": 2}}
+                          "params": {"n_samples": 24, "rollout_len": 8, "memorization_n": 4, "report_samples": 2}},
+      "eval-pack": {"inputs": {"analysis": {"stage": "overopt-analyze"}}, "params": {"policy_samples": 6, "pretrained_samples": 5}}
     }}
     """
 

@@ -17,7 +17,7 @@ public struct PipelineCommand: ParsableCommand {
         Exit status: 0 success; 1 a stage, a check or the store failed; 2 bad input \
         (nothing was run or written).
         """,
-        subcommands: [Run.self, SweepCommand.self, Status.self, Dag.self, Show.self, Checkout.self, Sample.self, Score.self, EvalReportCommand.self, ArchiveCommand.self,
+        subcommands: [Run.self, SweepCommand.self, Status.self, Dag.self, Show.self, Checkout.self, Sample.self, Score.self, EvalReportCommand.self, ReportCommand.self, ArchiveCommand.self,
                       Import.self, Verify.self, GC.self]
     )
 

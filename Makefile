@@ -1,5 +1,5 @@
 # Two commands on a fresh Debian/Ubuntu machine with the Swift toolchain:
-#   make run    the whole pipeline on the default profile
+#   make run    the whole pipeline on the default profile, then report.html
 #   make test   the test suite
 # Both install the missing C libraries (as root) and fetch the corpus first.
 
@@ -33,6 +33,7 @@ test: test-deps corpus
 
 run: release corpus
 	.build/release/pipeline run
+	.build/release/pipeline report
 
 bench: deps
 	bench/noop-run.sh

@@ -28,6 +28,8 @@ public struct RewardTrainStage: Stage {
         ParamSpec("warmup_fraction", .number, default: .double(0.05)),
         ParamSpec("weight_decay", .number, default: .double(0.01)),
         ParamSpec("dropout", .number, default: .double(0.1)),
+        ParamSpec("label_smoothing", .number, default: .double(0),
+                  help: "train towards targets pulled this far to 0.5 (happy 1 - s/2, sad s/2), so the model stays calibrated longer"),
         ParamSpec("grad_clip", .number, default: .double(1)),
         ParamSpec("patience", .int, default: .int(4), help: "stop after this many consecutive rises of the valid loss"),
         ParamSpec("probe_samples", .int, default: .int(128),
@@ -83,6 +85,9 @@ final class RewardTrainRun {
         guard p.double("lr") > 0, p.double("embedding_lr") >= 0 else {
             throw PipelineError.badInput("reward-train: lr must be above 0 and embedding_lr at least 0")
         }
+        guard (0...1).contains(p.double("label_smoothing")) else {
+            throw PipelineError.badInput("reward-train.label_smoothing must be between 0 and 1")
+        }
         body = try GPT.load(from: context.input("pretrain").appendingPathComponent("model.safetensors"),
                             seed: context.seed(for: "dropout"), dropout: p.double("dropout"))
         guard labelContext <= body.config.contextLength else {
@@ -128,7 +133,11 @@ final class RewardTrainRun {
         defer { body.training = false }
         for start in stride(from: 0, to: trainSet.count, by: batch) {
             let rows = order[start..<min(trainSet.count, start + batch)].map { trainSet[$0] }
-            let targets = rows.flatMap { [1 - $0.target, $0.target] }
+            let smoothing = Float(p.double("label_smoothing"))
+            let targets = rows.flatMap { row -> [Float] in
+                let happy = row.target * (1 - smoothing) + 0.5 * smoothing
+                return [1 - happy, happy]
+            }
             body.zeroGradients(); head.grads.zero()
             let (logits, t) = model.logits(rows.map(\.ids))
             let loss = head.loss(logits: logits, targets: targets)

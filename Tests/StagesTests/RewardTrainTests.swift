@@ -42,4 +42,23 @@ struct RewardTrainTests {
         #expect(abs(spread["std_p_happy"]!.doubleValue! - std) < 1e-6)
         #expect(std > 0)
     }
+
+    /// p(happy) of every validation passage.
+    func validScores(_ overrides: [String]) throws -> [Double] {
+        let ws = try stageWorkspace(config: TinyRewardPipeline.config, files: TinyRewardPipeline.files)
+        #expect(try ws.run(["reward-train"], set: overrides)["reward-train"] == .ran)
+        let scores = try String(contentsOf: ws.artifact("reward-train").appendingPathComponent("scores.jsonl"), encoding: .utf8)
+        return try scores.split(separator: "\n").map { try JSON.parse(String($0))["p_happy"]!.doubleValue! }
+    }
+
+    @Test("label smoothing pulls the training targets to 0.5: at 1 the model learns no sentiment")
+    func labelSmoothing() throws {
+        let sharp = try validScores(["reward-train.label_smoothing=0"])
+        let flat = try validScores(["reward-train.label_smoothing=1"])
+        #expect(sharp.contains { abs($0 - 0.5) > 0.3 }, "\(sharp)")
+        #expect(flat.allSatisfy { abs($0 - 0.5) < 0.05 }, "\(flat)")
+        let ws = try stageWorkspace(config: TinyRewardPipeline.config, files: TinyRewardPipeline.files)
+        let reports = try ws.reports(["reward-train"], set: ["reward-train.label_smoothing=1.5"])
+        #expect(reports.first { $0.stage == "reward-train" }?.outcome == .failed("reward-train.label_smoothing must be between 0 and 1"))
+    }
 }

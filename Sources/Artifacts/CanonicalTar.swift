@@ -89,14 +89,21 @@ public enum CanonicalTar {
     /// The content of the regular file at `path` in a packed artifact, or nil when it has none:
     /// read in one streaming pass, with nothing written to disk.
     public static func readFile(ofPacked file: URL, path: String) throws -> Data? {
+        try readFiles(ofPacked: file, paths: [path])[path]
+    }
+
+    /// The regular files at `paths` that a packed artifact holds, in one streaming pass that stops
+    /// once all are found.
+    public static func readFiles(ofPacked file: URL, paths: Set<String>) throws -> [String: Data] {
         let reader = try TarReader(path: file.path)
-        while let header = try reader.next() {
-            guard header.kind == .file, header.path == path else { continue }
+        var found: [String: Data] = [:]
+        while found.count < paths.count, let header = try reader.next() {
+            guard header.kind == .file, paths.contains(header.path) else { continue }
             var data = Data()
             try reader.readData { data.append(contentsOf: $0) }
-            return data
+            found[header.path] = data
         }
-        return nil
+        return found
     }
 
     /// Extracts a packed artifact into `dir`, refusing any entry that is not a plain file or

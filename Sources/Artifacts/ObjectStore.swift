@@ -87,6 +87,12 @@ public struct ObjectStore: Sendable {
         return try CanonicalTar.readFile(ofPacked: file, path: path)
     }
 
+    /// The files at `paths` an object holds (those it lacks are absent), in one pass over it.
+    public func readFiles(_ hash: String, paths: Set<String>) throws -> [String: Data] {
+        guard let file = file(for: hash) else { throw missing(hash) }
+        return try CanonicalTar.readFiles(ofPacked: file, paths: paths)
+    }
+
     /// Every object hash in the store, sorted.
     public func allHashes() -> [String] {
         var hashes: [String] = []

@@ -12,17 +12,34 @@ public struct PipelineReport {
     let lock: LockFile
     let store: ObjectStore
     let sweep: JSON?
+    /// The files the sections read, per stage, each artifact read in one pass: a ppo artifact
+    /// holds hundreds of MB of checkpoints to stream past.
+    let prefetched: [String: [String: Data]]
+
+    static let sectionFiles: [String: Set<String>] = [
+        "pretrain": ["metrics.jsonl", "samples.txt"],
+        "reward-train": ["metrics.jsonl", "eval.json"],
+        "ppo": ["metrics.jsonl", "run.json"],
+        "overopt-analyze": ["analysis.json", "reward.svg", "separator.svg", "distinct2.svg", "perplexity.svg"],
+        "eval-pack": ["key.json"],
+    ]
 
     public init(workspace: Workspace, pipeline: ResolvedPipeline, sweep: JSON? = nil) throws {
         self.workspace = workspace
         self.pipeline = pipeline
-        lock = try workspace.loadLock(pipeline)
-        store = workspace.store(pipeline.config)
+        let lock = try workspace.loadLock(pipeline), store = workspace.store(pipeline.config)
+        self.lock = lock
+        self.store = store
         self.sweep = sweep
+        prefetched = PipelineReport.sectionFiles.reduce(into: [:]) { files, stage in
+            guard let entry = lock.entries[stage.key] else { return }
+            files[stage.key] = try? store.readFiles(entry.output, paths: stage.value)
+        }
     }
 
     /// A file of a locked stage's artifact; nil when the stage has not run or has no such file.
     func file(_ stage: String, _ path: String) -> Data? {
+        if let data = prefetched[stage]?[path] { return data }
         guard let entry = lock.entries[stage] else { return nil }
         return try? store.readFile(entry.output, path: path)
     }

@@ -55,6 +55,11 @@ struct CanonicalTarTests {
         #expect(try CanonicalTar.hash(of: out) == CanonicalTar.hash(of: src))
         #expect(try Data(contentsOf: out.appendingPathComponent("sub/deeper/w.bin")) == Data("weights".utf8))
         #expect(try CanonicalTar.listFiles(ofPacked: one).map(\.path) == ["a.txt", "b.txt", "big.bin", "empty", "sub/deeper/w.bin"])
+        // Single files without extracting: directories and absent paths are not files.
+        #expect(try CanonicalTar.readFiles(ofPacked: one, paths: ["sub/deeper/w.bin", "a.txt", "empty", "sub", "nope"])
+            == ["sub/deeper/w.bin": Data("weights".utf8), "a.txt": Data("a".utf8), "empty": Data()])
+        #expect(try CanonicalTar.readFile(ofPacked: one, path: "big.bin") == Data(repeating: 7, count: 3 << 20))
+        #expect(try CanonicalTar.readFile(ofPacked: one, path: "missing") == nil)
     }
 
     @Test("links in an artifact are refused")

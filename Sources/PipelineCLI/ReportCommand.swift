@@ -34,7 +34,11 @@ struct ReportCommand: ParsableCommand {
         let pipeline = try workspace.resolve(profile: profile.profile)
         let sweepJSON = try loadSweep(workspace: workspace, profile: pipeline.profile)
         let html = try PipelineReport(workspace: workspace, pipeline: pipeline, sweep: sweepJSON).html
-        do { try Data(html.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
+        let url = URL(fileURLWithPath: output), folder = url.deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            throw PipelineError.badInput("cannot write \(output): the folder \(folder.path) does not exist")
+        }
+        do { try Data(html.utf8).write(to: url, options: .atomic) } catch {
             throw PipelineError.badInput("cannot write \(output): \(error.localizedDescription)")
         }
         Console.out("wrote \(output) (\(html.utf8.count / 1024) KB)")

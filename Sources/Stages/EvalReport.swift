@@ -47,8 +47,11 @@ public struct EvalReport {
 
     static func read(_ url: URL, packID: String, items: [String: Item]) throws -> Rater {
         let name = url.path
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw PipelineError.badInput("eval-report: cannot read \(name): no such file, or not readable")
+        }
         let json: JSON
-        do { json = try JSON.parse(Data(contentsOf: url)) } catch {
+        do { json = try JSON.parse(data) } catch {
             throw PipelineError.badInput("eval-report: cannot read \(name) as JSON (\(error))")
         }
         guard json["format"]?.stringValue == EvalPage.ratingsFormat, let ratings = json["ratings"]?.arrayValue else {

@@ -14,6 +14,8 @@ struct ReportCommandTests {
         // Before anything ran: every stage is listed as not run.
         let empty = try runProcess(pipelineBinary, ["report", "-o", "empty.html"], in: ws.root)
         #expect(empty.status == 0, "\(empty.stderr)")
+        let nowhere = try runProcess(pipelineBinary, ["report", "-o", "nowhere/r.html"], in: ws.root)
+        #expect(nowhere.status == 2 && nowhere.stderr.contains("cannot write nowhere/r.html: the folder ") && !ws.exists("nowhere"))
         let before = try ws.read("empty.html")
         #expect(count(before, "<td>not run</td>") == 8 && before.contains("Not run yet: `pipeline run pretrain`."))
 

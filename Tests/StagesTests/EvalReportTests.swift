@@ -99,7 +99,7 @@ struct EvalReportTests {
     func badFiles() throws {
         let good = ratings("Ann", [("a", .int(5), .int(2))])
         let cases: [([String], String)] = [
-            (["not json"], "cannot read"),
+            (["not json"], "as JSON (line 1, column 1"),
             ([#"{"ratings": []}"#], "is not a ratings file exported by eval.html"),
             ([ratings("Ann", [], pack: "p2")], "holds ratings of another pack (p2), not of the current eval-pack (p1)"),
             ([ratings("Ann", [("zz", .int(1), .int(1))])], "rates sample 'zz', which is not in this pack"),
@@ -109,6 +109,10 @@ struct EvalReportTests {
             ([ratings(" ", [])], "names no rater"),
             ([good, good], "are both from rater 'Ann'"),
         ]
+        let absent = URL(fileURLWithPath: "/nonexistent/ratings.json")
+        #expect(throws: PipelineError.badInput("eval-report: cannot read \(absent.path): no such file, or not readable")) {
+            try EvalReport(key: key, ratingFiles: [absent])
+        }
         for (contents, message) in cases {
             let (folder, urls) = try files(contents)
             defer { FileSystem.remove(folder) }

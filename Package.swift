@@ -24,10 +24,12 @@ let package = Package(
             name: "Artifacts",
             dependencies: ["CArchive", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // bfloat16 matrix products through oneDNN, opened at run time (NN/BFloat16.swift).
+        .target(name: "CBF16", cSettings: [.unsafeFlags(["-O2"])]),
         // Tensors and kernels for the transformer.
         // Optimised even in debug builds: its SIMD kernels are 30x slower unoptimised, which
         // would turn seconds of tests into minutes.
-        .target(name: "NN", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "NN", dependencies: ["CBF16"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The project's stages and their registry.
         .target(name: "Stages", dependencies: ["Artifacts", "NN"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the C libraries the package links (libarchive, OpenBLAS, zlib) and pkg-config when
-# they are missing, on Debian/Ubuntu, plus any packages named as arguments (`make test` adds
-# chromium, for the rating page's browser test). Does nothing when they are all present.
+# Installs the C libraries the package links (libarchive, OpenBLAS, zlib), oneDNN (for bfloat16
+# training) and pkg-config when they are missing, on Debian/Ubuntu, plus any packages named as
+# arguments (`make test` adds chromium, for the rating page's browser test). Does nothing when
+# they are all present.
 set -euo pipefail
-packages=(libarchive-dev zlib1g-dev libopenblas-dev pkg-config "$@")
+packages=(libarchive-dev zlib1g-dev libopenblas-dev libdnnl-dev pkg-config "$@")
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # Not Debian: check with pkg-config and say what is missing.

@@ -17,6 +17,12 @@ public final class GPT: @unchecked Sendable {
     public let grads: FloatBuffer
     /// Dropout is applied only when training (and `config.dropout > 0`).
     public var training = false
+    /// The precision of the linear layers' products in `forward` and `backward` (sampling with
+    /// the KV cache is always float32). Check `Precision.problem` before choosing bfloat16.
+    public var precision: Precision = .float32 {
+        didSet { bf16 = precision == .bfloat16 ? BFloat16Workspace() : nil }
+    }
+    public private(set) var bf16: BFloat16Workspace?
     /// Draws the dropout masks; part of a training checkpoint.
     public var dropoutRNG: Xoshiro256
 
@@ -100,18 +106,18 @@ public final class GPT: @unchecked Sendable {
             let s = a.layers[l]
             LayerNorm.forward(s.ln1.pointer, mean: s.ln1Mean.pointer, rstd: s.ln1Rstd.pointer, residual,
                               weight: p + w.ln1w, bias: p + w.ln1b, n: n, c: c, epsilon: eps)
-            Linear.forward(s.qkv.pointer, s.ln1.pointer, p + w.attnW, p + w.attnB, n: n, inFeatures: c, outFeatures: 3 * c)
+            Linear.forward(s.qkv.pointer, s.ln1.pointer, p + w.attnW, p + w.attnB, n: n, inFeatures: c, outFeatures: 3 * c, bf16: bf16)
             Attention.forward(s.atty.pointer, probs: s.probs.pointer, s.qkv.pointer, dropMask: dropout ? s.attnMask!.pointer : nil,
                               scratch: a.scratch.pointer, b: b, t: t, c: c, heads: nh)
-            Linear.forward(s.residual2.pointer, s.atty.pointer, p + w.projW, p + w.projB, n: n, inFeatures: c, outFeatures: c)
+            Linear.forward(s.residual2.pointer, s.atty.pointer, p + w.projW, p + w.projB, n: n, inFeatures: c, outFeatures: c, bf16: bf16)
             if dropout { multiply(s.residual2.pointer, s.projMask!.pointer, n * c) }
             add(s.residual2.pointer, residual, n * c)
 
             LayerNorm.forward(s.ln2.pointer, mean: s.ln2Mean.pointer, rstd: s.ln2Rstd.pointer, s.residual2.pointer,
                               weight: p + w.ln2w, bias: p + w.ln2b, n: n, c: c, epsilon: eps)
-            Linear.forward(s.fch.pointer, s.ln2.pointer, p + w.fcW, p + w.fcB, n: n, inFeatures: c, outFeatures: f)
+            Linear.forward(s.fch.pointer, s.ln2.pointer, p + w.fcW, p + w.fcB, n: n, inFeatures: c, outFeatures: f, bf16: bf16)
             GELU.forward(s.fchGelu.pointer, s.fch.pointer, count: n * f)
-            Linear.forward(s.residual3.pointer, s.fchGelu.pointer, p + w.fcProjW, p + w.fcProjB, n: n, inFeatures: f, outFeatures: c)
+            Linear.forward(s.residual3.pointer, s.fchGelu.pointer, p + w.fcProjW, p + w.fcProjB, n: n, inFeatures: f, outFeatures: c, bf16: bf16)
             if dropout { multiply(s.residual3.pointer, s.mlpMask!.pointer, n * c) }
             add(s.residual3.pointer, s.residual2.pointer, n * c)
             residual = UnsafePointer(s.residual3.pointer)
@@ -146,13 +152,13 @@ public final class GPT: @unchecked Sendable {
             let dfchGelu = a.dwide.pointer, dfch = a.dwide2.pointer
             dfchGelu.update(repeating: 0, count: n * f)
             Linear.backward(dinp: dfchGelu, dweight: g + w.fcProjW, dbias: g + w.fcProjB, dout: dbranch,
-                            inp: s.fchGelu.pointer, weight: p + w.fcProjW, n: n, inFeatures: f, outFeatures: c)
+                            inp: s.fchGelu.pointer, weight: p + w.fcProjW, n: n, inFeatures: f, outFeatures: c, bf16: bf16)
             dfch.update(repeating: 0, count: n * f)
             GELU.backward(dinp: dfch, inp: s.fch.pointer, dout: dfchGelu, count: n * f)
             let dln = a.dln.pointer
             dln.update(repeating: 0, count: n * c)
             Linear.backward(dinp: dln, dweight: g + w.fcW, dbias: g + w.fcB, dout: dfch,
-                            inp: s.ln2.pointer, weight: p + w.fcW, n: n, inFeatures: c, outFeatures: f)
+                            inp: s.ln2.pointer, weight: p + w.fcW, n: n, inFeatures: c, outFeatures: f, bf16: bf16)
             LayerNorm.backward(dinp: dresidual, dweight: g + w.ln2w, dbias: g + w.ln2b, dout: dln, inp: s.residual2.pointer,
                                weight: p + w.ln2w, mean: s.ln2Mean.pointer, rstd: s.ln2Rstd.pointer, n: n, c: c)
 
@@ -162,14 +168,14 @@ public final class GPT: @unchecked Sendable {
             let datty = a.dln2.pointer
             datty.update(repeating: 0, count: n * c)
             Linear.backward(dinp: datty, dweight: g + w.projW, dbias: g + w.projB, dout: dbranch,
-                            inp: s.atty.pointer, weight: p + w.projW, n: n, inFeatures: c, outFeatures: c)
+                            inp: s.atty.pointer, weight: p + w.projW, n: n, inFeatures: c, outFeatures: c, bf16: bf16)
             let dqkv = a.dqkv.pointer
             dqkv.update(repeating: 0, count: n * 3 * c)
             Attention.backward(dqkv: dqkv, dout: datty, qkv: s.qkv.pointer, probs: s.probs.pointer,
                                dropMask: a.dropout ? s.attnMask!.pointer : nil, scratch: a.scratch.pointer, b: b, t: t, c: c, heads: nh)
             dln.update(repeating: 0, count: n * c)
             Linear.backward(dinp: dln, dweight: g + w.attnW, dbias: g + w.attnB, dout: dqkv,
-                            inp: s.ln1.pointer, weight: p + w.attnW, n: n, inFeatures: c, outFeatures: 3 * c)
+                            inp: s.ln1.pointer, weight: p + w.attnW, n: n, inFeatures: c, outFeatures: 3 * c, bf16: bf16)
             LayerNorm.backward(dinp: dresidual, dweight: g + w.ln1w, dbias: g + w.ln1b, dout: dln, inp: input,
                                weight: p + w.ln1w, mean: s.ln1Mean.pointer, rstd: s.ln1Rstd.pointer, n: n, c: c)
         }
@@ -186,7 +192,7 @@ public final class GPT: @unchecked Sendable {
     public func forward(tokens: [Int32], targets: [Int32]? = nil, b: Int, t: Int) -> Float? {
         forwardHidden(tokens: tokens, b: b, t: t)
         let a = acts!, n = b * t, v = config.vocabSize, c = config.dModel
-        Linear.forward(a.logits.pointer, a.hidden.pointer, params.pointer + headWeight, nil, n: n, inFeatures: c, outFeatures: v)
+        Linear.forward(a.logits.pointer, a.hidden.pointer, params.pointer + headWeight, nil, n: n, inFeatures: c, outFeatures: v, bf16: bf16)
         guard let targets else { a.lossCount = nil; return nil }
         precondition(targets.count == n)
         a.targets.update(from: targets, count: n)
@@ -214,7 +220,7 @@ public final class GPT: @unchecked Sendable {
         let n = a.b * a.t, v = config.vocabSize, c = config.dModel
         a.dhidden.zero()
         Linear.backward(dinp: a.dhidden.pointer, dweight: grads.pointer + headWeight, dbias: nil, dout: a.logits.pointer,
-                        inp: a.hidden.pointer, weight: params.pointer + headWeight, n: n, inFeatures: c, outFeatures: v)
+                        inp: a.hidden.pointer, weight: params.pointer + headWeight, n: n, inFeatures: c, outFeatures: v, bf16: bf16)
         backwardHidden()
     }
 }

@@ -1,6 +1,7 @@
 // Training and sampling throughput of the Swift GPT, for `bench/nn-train.sh`.
 //
-//   nn-bench CONFIG [--steps N] [--threads N]      CONFIG: a (d256 L4) or b (d512 L8, the seed's)
+//   nn-bench CONFIG [--steps N] [--threads N] [--precision float32|bfloat16] [--profile]
+//                                                  CONFIG: a (d256 L4) or b (d512 L8, the seed's)
 //
 // Prints one JSON line: tokens/s, GFLOP/s, the sgemm peak measured here, the fraction of it,
 // sampling tokens/s with the KV cache, and the peak resident memory.
@@ -12,6 +13,7 @@ struct Options {
     var steps = 5
     var profile = false
     var threads = ProcessInfo.processInfo.activeProcessorCount
+    var precision = Precision.float32
 }
 
 var options = Options()
@@ -21,6 +23,7 @@ while let arg = args.popFirst() {
     case "--steps": options.steps = Int(args.popFirst()!)!
     case "--threads": options.threads = Int(args.popFirst()!)!
     case "--profile": options.profile = true
+    case "--precision": options.precision = Precision(rawValue: args.popFirst()!)!
     default: options.config = arg
     }
 }
@@ -59,8 +62,10 @@ func flopsPerStep() -> Double {
 }
 
 let peak = sgemmPeak()
+if let problem = options.precision.problem { fatalError(problem) }
 let model = GPT(config: config, seed: 1)
 model.training = true
+model.precision = options.precision
 let optimizer = AdamW(layout: model.layout, settings: .init(beta1: 0.9, beta2: 0.98, epsilon: 1e-9, weightDecay: 0.1))
 var rng = Xoshiro256(seed: 2)
 let tokens = (0..<(batch * t)).map { _ in Int32(rng.next() % UInt64(vocab)) }
@@ -87,13 +92,13 @@ func profileStep() {
     model.forwardHidden(tokens: tokens, b: batch, t: t); lap("body forward")
     let headW = model.parameter(config.tiedHead ? "wte.weight" : "lm_head.weight")
     let headG = model.gradient(config.tiedHead ? "wte.weight" : "lm_head.weight")
-    Linear.forward(model.logits.pointer, model.hidden.pointer, headW, nil, n: n, inFeatures: c, outFeatures: v); lap("head forward")
+    Linear.forward(model.logits.pointer, model.hidden.pointer, headW, nil, n: n, inFeatures: c, outFeatures: v, bf16: model.bf16); lap("head forward")
     let sums = FloatBuffer(count: n)
     let (_, count) = CrossEntropy.forward(logits: model.logits.pointer, targets: targets, inverseSums: sums.pointer, n: n, v: v); lap("cross-entropy forward")
     CrossEntropy.backward(logits: model.logits.pointer, targets: targets, inverseSums: sums.pointer, n: n, v: v, count: count); lap("cross-entropy backward")
     model.hiddenGradient.zero()
     Linear.backward(dinp: model.hiddenGradient.pointer, dweight: headG, dbias: nil, dout: model.logits.pointer,
-                    inp: model.hidden.pointer, weight: headW, n: n, inFeatures: c, outFeatures: v); lap("head backward")
+                    inp: model.hidden.pointer, weight: headW, n: n, inFeatures: c, outFeatures: v, bf16: model.bf16); lap("head backward")
     model.backwardHidden(); lap("body backward")
     clipGradientNorm(model.grads, maxNorm: 1); lap("clip")
     optimizer.update(params: model.params, grads: model.grads, lr: 1e-4); lap("adamw")
@@ -103,6 +108,12 @@ func profileStep() {
     }
 }
 if options.profile { profileStep() }
+if options.profile, let ws = model.bf16 {
+    let n = batch * t * config.vocabSize
+    let start = now()
+    _ = ws.rounded(model.logits.pointer, count: n, slot: 0)
+    FileHandle.standardError.write(Data(String(format: "bf16 rounding of %d floats: %.3f s\n", n, now() - start).utf8))
+}
 let start = now()
 for _ in 0..<options.steps { _ = step() }
 let seconds = (now() - start) / Double(options.steps)
@@ -122,7 +133,7 @@ getrusage(RUSAGE_SELF.rawValue, &usage)
 let peakMiB = Double(usage.ru_maxrss) / 1024
 
 let result: [String: Any] = [
-    "config": options.config, "threads": options.threads, "batch": batch, "context": t,
+    "config": options.config, "threads": options.threads, "precision": options.precision.rawValue, "batch": batch, "context": t,
     "parameters": model.layout.parameterCount, "blas_core": Matmul.coreType ?? "auto", "seconds_per_step": seconds,
     "train_tokens_per_s": tokensPerSecond, "gflops": gflops, "sgemm_peak_gflops": peak,
     "fraction_of_peak": gflops / peak, "sampling_tokens_per_s": samplingTokensPerSecond, "peak_rss_mib": peakMiB,

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch reference for bench/nn-train.sh: the same model, batch and optimiser as nn-bench,
-trained in eager float32 on the same number of threads. Prints one JSON line.
+trained eagerly on the same number of threads, in float32 or with bf16 autocast (the linear
+layers' products in bfloat16, as `--precision bfloat16` does on the Swift side). Prints one JSON
+line.
 
-    python3 bench/torch_train.py a|b [--steps N] [--threads N]
+    python3 bench/torch_train.py a|b [--steps N] [--threads N] [--precision float32|bfloat16]
 """
 import argparse
 import json
@@ -21,6 +23,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("config", choices=["a", "b"])
 parser.add_argument("--steps", type=int, default=5)
 parser.add_argument("--threads", type=int, default=os.cpu_count())
+parser.add_argument("--precision", choices=["float32", "bfloat16"], default="float32")
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(1)
@@ -45,7 +48,9 @@ targets = torch.randint(0, vocab, (batch, 128))
 
 def step():
     opt.zero_grad(set_to_none=True)
-    loss = F.cross_entropy(model(tokens).view(-1, vocab), targets.view(-1))
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bfloat16"):
+        logits = model(tokens)
+    loss = F.cross_entropy(logits.float().view(-1, vocab), targets.view(-1))
     loss.backward()
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     opt.step()
@@ -56,6 +61,6 @@ start = time.perf_counter()
 for _ in range(args.steps):
     step()
 seconds = (time.perf_counter() - start) / args.steps
-print(json.dumps({"config": args.config, "threads": args.threads, "torch": torch.__version__,
+print(json.dumps({"config": args.config, "threads": args.threads, "torch": torch.__version__, "precision": args.precision,
                   "seconds_per_step": seconds, "train_tokens_per_s": batch * 128 / seconds,
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}, sort_keys=True))

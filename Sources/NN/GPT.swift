@@ -20,9 +20,12 @@ public final class GPT: @unchecked Sendable {
     /// The precision of the linear layers' products in `forward` and `backward` (sampling with
     /// the KV cache is always float32). Check `Precision.problem` before choosing bfloat16.
     public var precision: Precision = .float32 {
-        didSet { bf16 = precision == .bfloat16 ? BFloat16Workspace() : nil }
+        didSet { if precision == .bfloat16 && workspace == nil { workspace = BFloat16Workspace() } }
     }
-    public private(set) var bf16: BFloat16Workspace?
+    private var workspace: BFloat16Workspace?
+    /// The bfloat16 copies of the products' inputs when `precision` is bfloat16, else nil. Kept
+    /// when switching back and forth (say, float32 for evaluation), so nothing is reallocated.
+    public var bf16: BFloat16Workspace? { precision == .bfloat16 ? workspace : nil }
     /// Draws the dropout masks; part of a training checkpoint.
     public var dropoutRNG: Xoshiro256
 

@@ -38,6 +38,8 @@ public struct PretrainStage: Stage {
         ParamSpec("eval_sequences", .int, default: .int(0), help: "validation sequences per evaluation; 0 for all"),
         ParamSpec("patience", .int, default: .int(4), help: "stop after this many consecutive rises of the valid loss"),
         ParamSpec("sample_tokens", .int, default: .int(200)),
+        ParamSpec("precision", .choice(Precision.allCases.map(\.rawValue)), default: .string("float32"),
+                  help: "of the linear layers' products in training: bfloat16 (oneDNN, AMX / AVX-512 BF16) is about 1.7x faster; evaluation is float32 either way"),
         ParamSpec("checkpoint_every", .int, default: .int(0), help: "steps between checkpoints (besides every evaluation and every few minutes)"),
     ]
     public let inputs = [InputSpec("split", .stage), InputSpec("tokens", .stage, help: "the tokenize stage (vocabulary)")]
@@ -101,6 +103,7 @@ final class PretrainRun {
             : .warmupCosine(peak: p.double("lr"), floor: p.double("lr") * p.double("min_lr_fraction"), warmupSteps: warmup, totalSteps: totalSteps)
 
         model = GPT(config: config, seed: context.seed(for: "init"))
+        model.precision = try Precision.checked(p.string("precision"), param: "pretrain.precision")
         optimizer = AdamW(layout: model.layout, settings: .init(beta1: Float(p.double("beta1")), beta2: Float(p.double("beta2")),
                                                               epsilon: Float(p.double("epsilon")), weightDecay: Float(p.double("weight_decay"))))
         best = model.params.array
@@ -167,6 +170,10 @@ final class PretrainRun {
     /// Valid loss, perplexity and next-token accuracy; early-stopping bookkeeping; a sample.
     func evaluate(epoch: Int) throws {
         model.training = false
+        // Scored in float32, as every later stage uses the weights.
+        let trainingPrecision = model.precision
+        model.precision = .float32
+        defer { model.precision = trainingPrecision }
         let t = valid.width - 1
         let limit = p.int("eval_sequences") > 0 ? min(p.int("eval_sequences"), valid.count) : valid.count
         var total: Double = 0, right = 0, count = 0

@@ -8,7 +8,7 @@ import TestStages
 let pipelineBinary = stageHost.deletingLastPathComponent().appendingPathComponent("pipeline")
 
 /// A tiny language-modelling pipeline over a generated text, fast enough for tests.
-func tinyTrainingWorkspace() throws -> ScratchWorkspace {
+func tinyTrainingWorkspace(precision: String = "float32") throws -> ScratchWorkspace {
     // Deterministic pseudo-text: 1,500 short lines over a 40-word vocabulary.
     var state: UInt64 = 42
     func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
@@ -20,7 +20,8 @@ func tinyTrainingWorkspace() throws -> ScratchWorkspace {
       "split": {"inputs": {"tokens": {"stage": "tokenize"}}, "params": {"context": 16}},
       "pretrain": {"inputs": {"split": {"stage": "split"}, "tokens": {"stage": "tokenize"}},
                    "params": {"d_model": 32, "n_layers": 2, "n_heads": 2, "d_ff": 64, "batch": 8, "epochs": 10, "max_steps": 1000,
-                              "eval_every": 400, "eval_sequences": 8, "sample_tokens": 8, "checkpoint_every": 5, "dropout": 0.1}}
+                              "eval_every": 400, "eval_sequences": 8, "sample_tokens": 8, "checkpoint_every": 5, "dropout": 0.1,
+                              "precision": "\(precision)"}}
     }}
     """, input: text, registry: StandardStages.registry)
 }
@@ -53,6 +54,27 @@ struct PretrainResumeTests {
         let result = try runProcess(pipelineBinary, ["verify", "pretrain"], in: ws.root)
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout.hasSuffix("all 1 stage reproduced\n"))
+    }
+
+    @Test("bfloat16 pretraining learns as well as float32, takes its own path, and pipeline verify reproduces it")
+    func bfloat16() throws {
+        func lastValidLoss(_ ws: ScratchWorkspace) throws -> Double {
+            let metrics = try String(contentsOf: ws.artifact("pretrain").appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            let line = try #require(metrics.split(separator: "\n").last { $0.contains("valid_loss") })
+            return try #require(JSON.parse(Data(line.utf8))["valid_loss"]?.doubleValue)
+        }
+        let float32 = try tinyTrainingWorkspace(), bfloat16 = try tinyTrainingWorkspace(precision: "bfloat16")
+        #expect(try runProcess(pipelineBinary, ["run"], in: float32.root).status == 0)
+        #expect(try runProcess(pipelineBinary, ["run"], in: bfloat16.root).status == 0)
+        #expect(try float32.output("pretrain") != bfloat16.output("pretrain"))
+        let loss32 = try lastValidLoss(float32), loss16 = try lastValidLoss(bfloat16)
+        // 1,000 steps take the loss on the 40-word text well below ln(40) = 3.69 nats.
+        #expect(loss32 < 3.2 && abs(loss16 - loss32) < 0.05, "valid loss float32 \(loss32), bfloat16 \(loss16)")
+        let verify = try runProcess(pipelineBinary, ["verify", "pretrain"], in: bfloat16.root)
+        #expect(verify.stdout.hasSuffix("all 1 stage reproduced\n"), "\(verify.stdout)")
+
+        let bad = try runProcess(pipelineBinary, ["run", "--set", "pretrain.precision=float16"], in: float32.root)
+        #expect(bad.status != 0 && bad.stderr.contains("bfloat16"), "\(bad.stderr)")
     }
 
     @Test("pipeline sample prints seeded samples from the trained model")

@@ -53,6 +53,24 @@ func sgemmPeak() -> Double {
     return best
 }
 
+/// bf16 matmul peak on the same matrices (inputs rounded beforehand), when bf16 is in use.
+func bf16Peak() -> Double {
+    let n = 2048
+    let a = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
+    for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1 }
+    let a16 = UnsafeMutablePointer<UInt16>.allocate(capacity: n * n)
+    defer { a16.deallocate() }
+    BFloat16.round(a.pointer, into: a16, count: n * n)
+    BFloat16.gemm(a16, a16, c.pointer, m: n, n: n, k: n)
+    var best = 0.0
+    for _ in 0..<5 {
+        let start = now()
+        BFloat16.gemm(a16, a16, c.pointer, m: n, n: n, k: n)
+        best = max(best, 2 * Double(n * n * n) / (now() - start) / 1e9)
+    }
+    return best
+}
+
 /// Matrix-multiply FLOPs of one training step (forward + backward = 3x forward), attention included.
 func flopsPerStep() -> Double {
     let c = Double(config.dModel), f = Double(config.dFF), v = Double(config.vocabSize), l = Double(config.nLayers)
@@ -62,6 +80,7 @@ func flopsPerStep() -> Double {
 }
 
 let peak = sgemmPeak()
+let peak16 = options.precision == .bfloat16 ? bf16Peak() : nil
 if let problem = options.precision.problem { fatalError(problem) }
 let model = GPT(config: config, seed: 1)
 model.training = true
@@ -136,6 +155,7 @@ let result: [String: Any] = [
     "config": options.config, "threads": options.threads, "precision": options.precision.rawValue, "batch": batch, "context": t,
     "parameters": model.layout.parameterCount, "blas_core": Matmul.coreType ?? "auto", "seconds_per_step": seconds,
     "train_tokens_per_s": tokensPerSecond, "gflops": gflops, "sgemm_peak_gflops": peak,
-    "fraction_of_peak": gflops / peak, "sampling_tokens_per_s": samplingTokensPerSecond, "peak_rss_mib": peakMiB,
+    "fraction_of_peak": gflops / peak,
+    "bf16_peak_gflops": peak16 ?? 0, "bf16_kernel": options.precision == .bfloat16 ? BFloat16.kernel(m: batch * t, n: config.dFF, k: config.dModel) : "", "sampling_tokens_per_s": samplingTokensPerSecond, "peak_rss_mib": peakMiB,
 ]
 print(String(decoding: try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))

@@ -5,14 +5,6 @@ import Testing
 /// or AMX; this project's machines have both, so a missing one fails here rather than skipping.
 @Suite("bfloat16 products", .serialized)
 struct BFloat16Tests {
-    func values(_ count: Int, seed: UInt32) -> [Float] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 1_664_525 &+ 1_013_904_223
-            return Float(state >> 8) / Float(1 << 23) - 1
-        }
-    }
-
     func rounded(_ x: [Float]) -> [UInt16] {
         var y = [UInt16](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { BFloat16.round($0.baseAddress!, into: &y, count: x.count) }
@@ -51,7 +43,7 @@ struct BFloat16Tests {
     func matchesReference(transposeA: Bool, transposeB: Bool) {
         // Large enough to be split into blocks, with ragged edges.
         let m = 300, n = 70, k = 131
-        let a = values(m * k, seed: 1), b = values(k * n, seed: 2)
+        let a = lcgValues(m * k, seed: 1), b = lcgValues(k * n, seed: 2)
         let a16 = rounded(a), b16 = rounded(b)
         let expected = Matmul.reference(a16.map(BFloat16.value), b16.map(BFloat16.value), m: m, n: n, k: k,
                                         transposeA: transposeA, transposeB: transposeB)
@@ -75,7 +67,7 @@ struct BFloat16Tests {
     func threadIndependent() {
         // The weight-gradient shape: a long k (batch rows) and a small C.
         let m = 768, n = 256, k = 4096
-        let a16 = rounded(values(m * k, seed: 3)), b16 = rounded(values(k * n, seed: 4))
+        let a16 = rounded(lcgValues(m * k, seed: 3)), b16 = rounded(lcgValues(k * n, seed: 4))
         func product(threads: Int) -> [Float] {
             Matmul.setThreadCount(threads)
             var c = [Float](repeating: 0, count: m * n)

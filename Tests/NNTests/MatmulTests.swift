@@ -3,20 +3,11 @@ import Testing
 
 @Suite("BLAS bridge")
 struct MatmulTests {
-    /// Deterministic inputs in [-1, 1).
-    func values(_ count: Int, seed: UInt32) -> [Float] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 1_664_525 &+ 1_013_904_223
-            return Float(state >> 8) / Float(1 << 23) - 1
-        }
-    }
-
     @Test("sgemm matches the reference for every transpose combination",
           arguments: [(false, false), (true, false), (false, true), (true, true)])
     func matchesReference(transposeA: Bool, transposeB: Bool) {
         let m = 7, n = 5, k = 11
-        let a = values(m * k, seed: 1), b = values(k * n, seed: 2)
+        let a = lcgValues(m * k, seed: 1), b = lcgValues(k * n, seed: 2)
         var c = [Float](repeating: 0, count: m * n)
         Matmul.gemm(a, b, &c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
         let expected = Matmul.reference(a, b, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)

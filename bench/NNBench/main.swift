@@ -43,17 +43,10 @@ func sgemmPeak() -> Double {
     let n = 2048
     let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
     for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
-    Matmul.gemm(a.pointer, b.pointer, c.pointer, m: n, n: n, k: n)
-    var best = 0.0
-    for _ in 0..<5 {
-        let start = now()
-        Matmul.gemm(a.pointer, b.pointer, c.pointer, m: n, n: n, k: n)
-        best = max(best, 2 * Double(n * n * n) / (now() - start) / 1e9)
-    }
-    return best
+    return bestRate(n: n) { Matmul.gemm(a.pointer, b.pointer, c.pointer, m: n, n: n, k: n) }
 }
 
-/// bf16 matmul peak on the same matrices (inputs rounded beforehand), when bf16 is in use.
+/// bf16 matmul peak on the same size (inputs rounded beforehand), when bf16 is in use.
 func bf16Peak() -> Double {
     let n = 2048
     let a = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
@@ -61,11 +54,16 @@ func bf16Peak() -> Double {
     let a16 = UnsafeMutablePointer<UInt16>.allocate(capacity: n * n)
     defer { a16.deallocate() }
     BFloat16.round(a.pointer, into: a16, count: n * n)
-    BFloat16.gemm(a16, a16, c.pointer, m: n, n: n, k: n)
+    return bestRate(n: n) { BFloat16.gemm(a16, a16, c.pointer, m: n, n: n, k: n) }
+}
+
+/// The best GFLOP/s of 5 timed runs of an n^3 product, after one warm-up run.
+func bestRate(n: Int, _ product: () -> Void) -> Double {
+    product()
     var best = 0.0
     for _ in 0..<5 {
         let start = now()
-        BFloat16.gemm(a16, a16, c.pointer, m: n, n: n, k: n)
+        product()
         best = max(best, 2 * Double(n * n * n) / (now() - start) / 1e9)
     }
     return best

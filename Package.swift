@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "TestStages"]),
         .testTarget(name: "NNTests", dependencies: ["NN"], exclude: ["Resources"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Artifacts", "TestStages"], exclude: ["Resources"]),
-        .testTarget(name: "PipelineCLITests", dependencies: ["PipelineCLI", "Stages", "TestStages", "stage-host", "pipeline"]),
+        .testTarget(name: "PipelineCLITests", dependencies: ["PipelineCLI", "Stages", "NN", "TestStages", "stage-host", "pipeline"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -24,14 +24,24 @@ public struct ParamSpec: Sendable {
     public let kind: Kind
     public let defaultValue: JSON
     public let help: String
+    /// Turns a value that names a choice left to the machine (such as `"auto"`) into the concrete
+    /// value this machine takes, before the stage's key is computed: the key, the lock file and
+    /// `pipeline status` then say what actually ran, and a workspace moved to a machine that
+    /// resolves differently sees the stage as stale instead of reusing a different computation.
+    public let machineChoice: (@Sendable (JSON) -> JSON)?
 
-    public init(_ name: String, _ kind: Kind, default defaultValue: JSON, help: String = "") {
+    public init(_ name: String, _ kind: Kind, default defaultValue: JSON, help: String = "",
+                machineChoice: (@Sendable (JSON) -> JSON)? = nil) {
         self.name = name
         self.kind = kind
         self.help = help
+        self.machineChoice = machineChoice
         // Canonicalise the default like any other value, so `1` and `1.0` give the same key.
         self.defaultValue = (try? ParamSpec.coerce(defaultValue, kind)) ?? defaultValue
     }
+
+    /// The value this machine runs with: `machineChoice` applied, if there is one.
+    public func resolvedOnThisMachine(_ value: JSON) -> JSON { machineChoice?(value) ?? value }
 
     /// The value in canonical form, or nil when it has the wrong type.
     public func coerce(_ value: JSON) -> JSON? { try? ParamSpec.coerce(value, kind) }

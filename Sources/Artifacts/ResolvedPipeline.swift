@@ -137,8 +137,10 @@ public struct ResolvedPipeline: Sendable {
                 throw PipelineError.badInput("\(path): missing input '\(spec.name)' (\(spec.kind == .file ? "a file" : "a stage's output"))")
             }
             inputs.sort { utf8Less($0.name, $1.name) }
+            var values = params[entry.name]!
+            for spec in stage.params { values[spec.name] = spec.resolvedOnThisMachine(values[spec.name]!) }
             resolved[entry.name] = ResolvedStage(
-                name: entry.name, stage: stage, params: StageParams(params[entry.name]!), inputs: inputs,
+                name: entry.name, stage: stage, params: StageParams(values), inputs: inputs,
                 seed: stage.usesSeed ? deriveSeed(config.seed, entry.name) : nil)
         }
 
@@ -172,7 +174,7 @@ public struct ResolvedPipeline: Sendable {
                 guard let value = spec.parse(commandLine: text).flatMap(spec.coerce) else {
                     throw PipelineError.badInput("param '\(original).\(param)' must be \(spec.kind.description), not '\(text)'")
                 }
-                values[param] = value
+                values[param] = spec.resolvedOnThisMachine(value)
             }
             stages.append(ResolvedStage(name: variant.name, stage: base.stage, params: StageParams(values), inputs: base.inputs, seed: base.seed))
         }

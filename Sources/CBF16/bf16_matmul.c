@@ -103,7 +103,7 @@ static void load(void) {
     hold_to_one_thread();
     Shape *probe = shape_for(0, 0, 64, 64, 64, 64, 64, 64, 0);
     if (!probe) {
-        problem = "oneDNN has no bf16 matmul";
+        problem = "oneDNN has no bf16 matmul for this CPU (it needs AVX-512 BF16 or AMX)";
     } else if (strncmp(probe->kernel, "ref", 3) == 0) {
         snprintf(problem_text, sizeof problem_text,
                  "oneDNN's bf16 matmul on this CPU is its reference kernel (%s); it needs AVX-512 BF16 or AMX",

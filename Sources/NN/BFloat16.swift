@@ -16,6 +16,9 @@ public enum Precision: String, Codable, Sendable, CaseIterable {
         case .bfloat16: return BFloat16.problem
         }
     }
+
+    /// The precisions this machine can train in (float32 always).
+    public static var runnable: [Precision] { allCases.filter { $0.problem == nil } }
 }
 
 /// bfloat16 rounding and matrix products.

@@ -38,8 +38,8 @@ public struct PretrainStage: Stage {
         ParamSpec("eval_sequences", .int, default: .int(0), help: "validation sequences per evaluation; 0 for all"),
         ParamSpec("patience", .int, default: .int(4), help: "stop after this many consecutive rises of the valid loss"),
         ParamSpec("sample_tokens", .int, default: .int(200)),
-        ParamSpec("precision", .choice(Precision.allCases.map(\.rawValue)), default: .string("float32"),
-                  help: "of the linear layers' products in training: bfloat16 (oneDNN, AMX or AVX-512 BF16) trained the default 1.4-1.5x faster here; evaluation is float32 either way"),
+        Precision.param(default: "float32",
+                        help: "of the linear layers' products in training: bfloat16 (oneDNN, needs AMX or AVX-512 BF16) trained the default 1.4-1.5x faster than float32 on such a CPU; auto picks bfloat16 where the CPU has it and float32 elsewhere, and the lock file records which; evaluation is float32 either way"),
         ParamSpec("checkpoint_every", .int, default: .int(0), help: "steps between checkpoints (besides every evaluation and every few minutes)"),
     ]
     public let inputs = [InputSpec("split", .stage), InputSpec("tokens", .stage, help: "the tokenize stage (vocabulary)")]

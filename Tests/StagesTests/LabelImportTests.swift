@@ -90,7 +90,7 @@ struct LabelImportTests {
 struct ProjectLabelSetTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test("corpus/labels.jsonl: at least 1,900 passages of 1-6 lines, 700 happy, 700 sad, 300 neutral, no work over 10%")
+    @Test("corpus/labels.jsonl: at least 4,900 passages of 1-6 lines, 2,000 happy, 2,000 sad, 700 neutral, no work over 10%")
     func counts() throws {
         let text = try String(contentsOf: ProjectLabelSetTests.root.appendingPathComponent("corpus/labels.jsonl"), encoding: .utf8)
         var sentiments: [String: Int] = [:], works: [String: Int] = [:]
@@ -104,8 +104,8 @@ struct ProjectLabelSetTests {
             works[json["work"]!.stringValue!, default: 0] += 1
             total += 1
         }
-        #expect(total >= 3500)
-        #expect(sentiments["happy", default: 0] >= 1400 && sentiments["sad", default: 0] >= 1400 && sentiments["neutral", default: 0] >= 500)
+        #expect(total >= 4900)
+        #expect(sentiments["happy", default: 0] >= 2000 && sentiments["sad", default: 0] >= 2000 && sentiments["neutral", default: 0] >= 700)
         #expect(works.count == 42)
         #expect(works.values.max()! * 10 <= total)
     }
@@ -121,6 +121,6 @@ struct ProjectLabelSetTests {
         """)
         #expect(try ws.reports().map(\.outcome) == [.ran, .ran])
         let summary = try JSON.parse(Data(contentsOf: try ws.artifact("label-import").appendingPathComponent("summary.json")))
-        #expect(summary["examples"] == .int(3525))
+        #expect(summary["examples"] == .int(4992))
     }
 }

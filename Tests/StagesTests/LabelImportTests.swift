@@ -121,6 +121,6 @@ struct ProjectLabelSetTests {
         """)
         #expect(try ws.reports().map(\.outcome) == [.ran, .ran])
         let summary = try JSON.parse(Data(contentsOf: try ws.artifact("label-import").appendingPathComponent("summary.json")))
-        #expect(summary["examples"] == .int(4992))
+        #expect(summary["examples"] == .int(5258))
     }
 }

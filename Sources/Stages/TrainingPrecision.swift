@@ -4,7 +4,7 @@ import NN
 extension Precision {
     /// The concrete precision `auto` stands for on this machine: bfloat16 where oneDNN has a
     /// bf16 kernel for the CPU (AMX or AVX-512 BF16), float32 elsewhere.
-    static var machineDefault: Precision { Precision.bfloat16.problem == nil ? .bfloat16 : .float32 }
+    public static var machineDefault: Precision { Precision.bfloat16.problem == nil ? .bfloat16 : .float32 }
 
     /// A training stage's `precision` param: float32, bfloat16, or auto (resolved per machine
     /// before the stage's key is computed, so the lock file records what ran).

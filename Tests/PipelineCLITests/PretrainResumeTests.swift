@@ -78,7 +78,7 @@ struct PretrainResumeTests {
 
     @Test("precision auto trains in what this machine has and the lock records it; a precision the CPU lacks, or no precision at all, fails clearly")
     func precisionAuto() throws {
-        let auto = try tinyTrainingWorkspace(precision: "auto"), machine = Precision.bfloat16.problem == nil ? "bfloat16" : "float32"
+        let auto = try tinyTrainingWorkspace(precision: "auto"), machine = Precision.machineDefault.rawValue
         #expect(try auto.workspace.resolve()["pretrain"]?.params.string("precision") == machine)
         let run = try runProcess(pipelineBinary, ["run"], in: auto.root)
         #expect(run.status == 0, "\(run.stderr)")

@@ -53,8 +53,11 @@ final class PPORun {
         }
         guard batch >= 1, (1...batch).contains(minibatch) else { throw PipelineError.badInput("ppo: need 1 <= minibatch <= batch") }
         guard temperature > 0, p.int("epochs_per_batch") >= 1 else { throw PipelineError.badInput("ppo: temperature must be above 0 and epochs_per_batch at least 1") }
+        guard (0...1).contains(p.double("gae_lambda")), p.double("gae_lambda") == 1 || p.string("baseline") == "prefix" else {
+            throw PipelineError.badInput("ppo.gae_lambda must be between 0 and 1, and below 1 only with ppo.baseline=prefix (it discounts the changes that baseline measures)")
+        }
         prompt = Int32(vocabulary.id(Token("\n")))
-        optimizer = AdamW(layout: policy.layout, settings: .init(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0))
+        optimizer = AdamW(layout: policy.layout, settings: .init(beta1: 0.9, beta2: 0.999, epsilon: Float(p.double("adam_epsilon")), weightDecay: 0))
         sampler = Sampler(model: policy, batch: batch)
     }
 
@@ -72,7 +75,8 @@ final class PPORun {
             var rng = Xoshiro256(seed: context.seed(for: "rollout-\(iteration)"))
             let passes = minibatchOrders()
             let rollout = Rollout(policy: policy, sampler: sampler, reference: reference, reward: reward, prompt: prompt,
-                                  length: length, temperature: temperature, groups: passes[0], rng: &rng)
+                                  length: length, temperature: temperature, groups: passes[0],
+                                  prefixes: p.string("baseline") == "prefix", rng: &rng)
             var line = measure(rollout)
             let kl = rollout.meanKL
             let stop = iteration >= maxIterations ? "max_iterations" : kl >= maxKL ? "max_kl" : nil
@@ -132,7 +136,7 @@ final class PPORun {
             ("sqrt_kl", .double(r.meanKL.squareRoot())),
             ("entropy", .double(meanAndDeviation(r.entropy).mean)),
             ("completion_length", .int(Int64(r.length))),
-        ]
+        ] + (r.prefixMargins.map { [("baseline_ev", .double(explainedVariance(r, $0)))] } ?? [])
     }
 
     func normalize(_ raw: [Float]) -> [Float] {
@@ -140,18 +144,38 @@ final class PPORun {
         return raw.map { Float((Double($0) - mean) / (std + 1e-8)) }
     }
 
-    /// Per-token advantages: the normalised reward of the completion, less (unless the penalty is
-    /// in the loss) beta times the KL still to come in it: the return-to-go with no discount.
+    /// Per-token advantages. With the mean baseline: the normalised reward of the completion, less
+    /// (unless the penalty is in the loss) beta times the KL still to come in it: the return-to-go
+    /// with no discount. With the prefix baseline: generalised advantage estimation, the prefix
+    /// baseline standing in for a value function: each token's step is the change it makes to the
+    /// expected reward (the last token's, to the reward itself) less beta times its KL, and a
+    /// token's advantage sums the steps from it on, each later one weighed `gae_lambda` times less.
+    /// At lambda 1 that is the reward less the token's baseline, less the KL to come.
     func advantages(_ r: Rollout) -> [Float] {
-        let normalized = normalize(rawRewards(r))
-        var result = [Float](repeating: 0, count: r.count * length)
         let penalise = !p.bool("kl_in_loss") && beta != 0
-        for row in 0..<r.count {
-            var toCome: Float = 0
-            for i in stride(from: length - 1, through: 0, by: -1) {
-                let at = row * length + i
-                if penalise { toCome += r.logProbs[at] - r.referenceLogProbs[at] }
-                result[at] = normalized[row] - beta * toCome
+        var result = [Float](repeating: 0, count: r.count * length)
+        if let margins = r.prefixMargins {
+            let raw = rawRewards(r), (_, std) = normalization ?? meanAndDeviation(raw)
+            let baselines = prefixBaselines(margins), lambda = p.double("gae_lambda")
+            for row in 0..<r.count {
+                var toCome = 0.0, next = Double(raw[row])
+                for i in stride(from: length - 1, through: 0, by: -1) {
+                    let at = row * length + i, value = Double(baselines[at])
+                    let kl = penalise ? Double(r.logProbs[at] - r.referenceLogProbs[at]) : 0
+                    toCome = (next - value) / (std + 1e-8) - Double(beta) * kl + lambda * toCome
+                    result[at] = Float(toCome)
+                    next = value
+                }
+            }
+        } else {
+            let normalized = normalize(rawRewards(r))
+            for row in 0..<r.count {
+                var toCome: Float = 0
+                for i in stride(from: length - 1, through: 0, by: -1) {
+                    let at = row * length + i
+                    if penalise { toCome += r.logProbs[at] - r.referenceLogProbs[at] }
+                    result[at] = normalized[row] - beta * toCome
+                }
             }
         }
         if p.bool("whiten") {
@@ -159,6 +183,46 @@ final class PPORun {
             result = result.map { Float((Double($0) - mean) / (std + 1e-8)) }
         }
         return result
+    }
+
+    /// The prefix baseline of every token (B * L): the reward expected from what the reward model
+    /// has read before it. The margin it gives a completion is a mean over the completion's tokens,
+    /// so one whose first i of n read tokens have margin m, and whose other tokens read like
+    /// another completion of the batch with final margin m', ends near (i/n) m + (1 - i/n) m';
+    /// the baseline is the mean reward of that margin over the batch's other completions (at
+    /// i = 0, their mean reward). It depends only on the tokens before the one it is compared with
+    /// and on other completions, so the policy gradient stays unbiased; tokens past the reward
+    /// model's context get their completion's own reward (they cannot change it).
+    func prefixBaselines(_ margins: [[Float]]) -> [Float] {
+        let finals = margins.map { Double($0.last!) }
+        let sign: Double = p.string("target") == "negative" ? -1 : 1
+        var result = [Float](repeating: 0, count: margins.count * length)
+        for (row, m) in margins.enumerated() where margins.count > 1 {
+            for i in 0..<length {
+                let seen = min(i, m.count), share = Double(seen) / Double(m.count)
+                let read = seen == 0 ? 0 : share * Double(m[seen - 1])
+                var total = 0.0
+                for (other, final) in finals.enumerated() where other != row {
+                    total += Double(RewardModel.logSigmoid(Float(sign * (read + (1 - share) * final))))
+                }
+                result[row * length + i] = Float(total / Double(margins.count - 1))
+            }
+        }
+        return result
+    }
+
+    /// How much of the rewards' spread the prefix baseline explains, over all tokens: 1 - mean
+    /// squared (reward - baseline) / variance of the reward.
+    func explainedVariance(_ r: Rollout, _ margins: [[Float]]) -> Double {
+        let raw = rawRewards(r), baselines = prefixBaselines(margins)
+        let mean = meanAndDeviation(raw).mean
+        var residual = 0.0, spread = 0.0
+        for at in 0..<baselines.count {
+            let reward = Double(raw[at / length])
+            residual += (reward - Double(baselines[at])) * (reward - Double(baselines[at]))
+            spread += (reward - mean) * (reward - mean)
+        }
+        return spread > 0 ? 1 - residual / spread : 0
     }
 
     /// PPO's passes over the batch; returns the training half of the metrics line.

@@ -44,11 +44,12 @@ public final class RewardModel {
         return (ids, t, kept.map { max(0, $0.count - 1) })
     }
 
-    /// Class logits (B, 2) for a batch of texts, and the padded length `t` the head's backward needs.
-    func logits(_ texts: [[Int32]]) -> (z: [Float], t: Int) {
+    /// Class logits (B, 2) for a batch of texts, the padded length `t` the head's backward needs,
+    /// and each text's last position.
+    func logits(_ texts: [[Int32]]) -> (z: [Float], t: Int, positions: [Int]) {
         let (ids, t, positions) = batch(texts)
         body.forwardHidden(tokens: ids, b: texts.count, t: t)
-        return (head.forward(hidden: body.hidden.pointer, positions: positions, t: t), t)
+        return (head.forward(hidden: body.hidden.pointer, positions: positions, t: t), t, positions)
     }
 
     /// p(happy) for each text (token ids), `batch` texts at a time.
@@ -61,13 +62,33 @@ public final class RewardModel {
         classLogits(texts, batch: batch).map { (RewardModel.logSigmoid($0.happy - $0.sad), RewardModel.logSigmoid($0.sad - $0.happy)) }
     }
 
-    /// The two class logits of each text, `batch` texts at a time.
-    func classLogits(_ texts: [[Int32]], batch: Int) -> [(sad: Float, happy: Float)] {
+    /// log p(happy) and log p(sad) of each text as `logProbabilities` gives them and, from the same
+    /// forward, the happy-minus-sad logit margin of each of its prefixes (element i reads the
+    /// text's first i + 1 tokens): how happy the text looks as it is read.
+    public func logProbabilitiesAndPrefixMargins(_ texts: [[Int32]], batch: Int = 32)
+        -> (scores: [(happy: Float, sad: Float)], prefixMargins: [[Float]]) {
+        var margins: [[Float]] = []
+        margins.reserveCapacity(texts.count)
+        let logits = classLogits(texts, batch: batch) { count, t, positions in
+            let z = self.head.prefixForward(hidden: self.body.hidden.pointer, b: count, t: t)
+            for (row, last) in positions.enumerated() {
+                margins.append((0...last).map { z[(row * t + $0) * 2 + 1] - z[(row * t + $0) * 2] })
+            }
+        }
+        return (logits.map { (RewardModel.logSigmoid($0.happy - $0.sad), RewardModel.logSigmoid($0.sad - $0.happy)) }, margins)
+    }
+
+    /// The two class logits of each text, `batch` texts at a time; `alsoRead` sees the body's
+    /// hidden states of each batch (its size, padded length and last positions) before the next.
+    func classLogits(_ texts: [[Int32]], batch: Int,
+                     alsoRead: ((Int, Int, [Int]) -> Void)? = nil) -> [(sad: Float, happy: Float)] {
         var result: [(sad: Float, happy: Float)] = []
         result.reserveCapacity(texts.count)
         for start in stride(from: 0, to: texts.count, by: batch) {
-            let z = logits(Array(texts[start..<min(texts.count, start + batch)])).z
+            let chunk = Array(texts[start..<min(texts.count, start + batch)])
+            let (z, t, positions) = logits(chunk)
             for i in 0..<z.count / 2 { result.append((z[2 * i], z[2 * i + 1])) }
+            alsoRead?(chunk.count, t, positions)
         }
         return result
     }

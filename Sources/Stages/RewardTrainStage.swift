@@ -139,7 +139,7 @@ final class RewardTrainRun {
                 return [1 - happy, happy]
             }
             body.zeroGradients(); head.grads.zero()
-            let (logits, t) = model.logits(rows.map(\.ids))
+            let (logits, t, _) = model.logits(rows.map(\.ids))
             let loss = head.loss(logits: logits, targets: targets)
             guard loss.isFinite else {
                 throw PipelineError.failed("reward-train: the loss became \(loss) at step \(step + 1); the last good checkpoint is kept in \(context.workDirectory.path). Lower reward-train.lr and run again")

@@ -20,6 +20,9 @@ struct Rollout {
     var entropy: [Float]
     /// log p(happy) and log p(sad) of each completion, and p(happy).
     let logHappy: [Float], logSad: [Float], pHappy: [Float]
+    /// When asked for: the reward model's happy-minus-sad margin of every prefix of each
+    /// completion (B rows of L; element i reads its first i + 1 tokens).
+    let prefixMargins: [[Float]]?
     /// The exact KL of each completion: its tokens' exact KLs summed.
     private(set) var completionKL: [Float] = []
     /// Wall time of the sampling alone, for the progress line (never part of an artifact).
@@ -28,7 +31,7 @@ struct Rollout {
     var count: Int { completions.count }
 
     init(policy: GPT, sampler: Sampler, reference: GPT, reward: RewardModel, prompt: Int32, length: Int,
-         temperature: Float, groups: [[Int]], rng: inout Xoshiro256) {
+         temperature: Float, groups: [[Int]], prefixes: Bool = false, rng: inout Xoshiro256) {
         self.prompt = prompt
         self.length = length
         let start = Date()
@@ -39,7 +42,12 @@ struct Rollout {
         referenceLogProbs = logProbs
         exactKL = logProbs
         entropy = logProbs
-        let scores = reward.logProbabilities(completions)
+        let scores: [(happy: Float, sad: Float)]
+        if prefixes {
+            (scores, prefixMargins) = reward.logProbabilitiesAndPrefixMargins(completions)
+        } else {
+            (scores, prefixMargins) = (reward.logProbabilities(completions), nil)
+        }
         logHappy = scores.map(\.happy)
         logSad = scores.map(\.sad)
         pHappy = logHappy.map { Float(exp(Double($0))) }

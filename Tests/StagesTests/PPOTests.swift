@@ -38,6 +38,7 @@ struct PPOTests {
             #expect(abs(value(line, "sqrt_kl") - value(line, "kl_exact").squareRoot()) < 1e-12)
         }
         #expect(lines.last?["loss"] == nil)
+        #expect(lines.allSatisfy { $0["baseline_ev"] == nil })
         let run = try JSON.parse(Data(contentsOf: dir.appendingPathComponent("run.json")))
         #expect(run["stop_reason"] == .string("max_iterations") && run["iterations"] == .int(8))
         #expect(run["reward_normalization"]?["mode"] == .string("fixed") && run["reward_normalization"]?["samples"] == .int(32))
@@ -101,6 +102,14 @@ struct PPOTests {
         withExtendedLifetime(ws) {}
     }
 
+    @Test("the prefix baseline with GAE: rewards still rise, and the reward model's reading of each prefix explains part of the reward")
+    func prefixBaseline() throws {
+        let (_, _, lines) = try run(["ppo.baseline=prefix", "ppo.gae_lambda=0.5"])
+        #expect(value(lines.last!, "p_happy") > value(lines[0], "p_happy") + 0.2, "\(lines.map { value($0, "p_happy") })")
+        let explained = lines.map { value($0, "baseline_ev") }
+        #expect(explained.allSatisfy { $0 < 1 } && explained[0] > 0, "\(explained)")
+    }
+
     @Test("warns once, in the log, when the clip fraction stays under 1%")
     func lowClipWarning() throws {
         let (ws, _, lines) = try run(["ppo.lr=1e-9"])
@@ -115,5 +124,7 @@ struct PPOTests {
         let ws = try stageWorkspace(config: TinyRewardPipeline.config, files: TinyRewardPipeline.files)
         let reports = try ws.reports(set: ["ppo.minibatch=17"])
         #expect(reports.first { $0.stage == "ppo" }?.outcome == .failed("ppo: need 1 <= minibatch <= batch"))
+        let lambda = try ws.reports(set: ["ppo.gae_lambda=0.5"])
+        #expect(lambda.first { $0.stage == "ppo" }?.outcome == .failed("ppo.gae_lambda must be between 0 and 1, and below 1 only with ppo.baseline=prefix (it discounts the changes that baseline measures)"))
     }
 }

@@ -43,6 +43,23 @@ struct RewardTrainTests {
         #expect(std > 0)
     }
 
+    @Test("reads every prefix of a text in the forward that scores it: the last prefix is the text's own score")
+    func prefixMargins() throws {
+        let ws = try stageWorkspace(config: TinyRewardPipeline.config, files: TinyRewardPipeline.files)
+        #expect(try ws.run(["reward-train"])["reward-train"] == .ran)
+        let model = try RewardModel(file: ws.artifact("reward-train").appendingPathComponent("model.safetensors"))
+        let texts: [[Int32]] = [[1, 2, 3, 4, 5, 6], [7, 8], Array(repeating: 9, count: 20)]
+        let (scores, margins) = model.logProbabilitiesAndPrefixMargins(texts)
+        #expect(scores.map(\.happy) == model.logProbabilities(texts).map(\.happy))
+        // One margin per token the model reads (its context is 12).
+        #expect(margins.map(\.count) == [6, 2, 12])
+        for (text, row) in zip(texts, margins) {
+            let cut = Array(text.prefix(model.context))
+            let alone = model.logProbabilities((1...cut.count).map { Array(cut.prefix($0)) })
+            for (margin, score) in zip(row, alone) { #expect(abs(margin - (score.happy - score.sad)) < 1e-5, "\(row)") }
+        }
+    }
+
     /// p(happy) of every validation passage.
     func validScores(_ overrides: [String]) throws -> [Double] {
         let ws = try stageWorkspace(config: TinyRewardPipeline.config, files: TinyRewardPipeline.files)

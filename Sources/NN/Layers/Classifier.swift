@@ -87,6 +87,33 @@ public final class Classifier: @unchecked Sendable {
         return logits
     }
 
+    /// Class logits (B, T, K) of every prefix of every row of `hidden` (B, T, C): position p is
+    /// pooled as `forward` pools a sequence whose last real token is at p. Inference only (no
+    /// backward); what PPO's prefix baseline reads.
+    public func prefixForward(hidden: UnsafePointer<Float>, b: Int, t: Int) -> [Float] {
+        let c = dModel, k = classes
+        let pooled = FloatBuffer(count: b * t * c)
+        let running = FloatBuffer(count: c)
+        for bi in 0..<b {
+            for p in 0..<t {
+                let src = hidden + (bi * t + p) * c, dst = pooled.pointer + (bi * t + p) * c
+                switch pooling {
+                case .last:
+                    dst.update(from: src, count: c)
+                case .mean:
+                    if p == 0 { running.pointer.update(from: src, count: c) } else { add(running.pointer, src, c) }
+                    dst.update(from: running.pointer, count: c)
+                    scale(dst, 1 / Float(p + 1), c)
+                }
+            }
+        }
+        var logits = [Float](repeating: 0, count: b * t * k)
+        logits.withUnsafeMutableBufferPointer {
+            Linear.forward($0.baseAddress!, pooled.pointer, weight, bias, n: b * t, inFeatures: c, outFeatures: k)
+        }
+        return logits
+    }
+
     /// Mean soft-target cross-entropy of `logits` (B, K) against `targets` (B, K, rows summing to 1);
     /// keeps the softmax for `backward`.
     public func loss(logits: [Float], targets: [Float]) -> Float {

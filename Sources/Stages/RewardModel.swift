@@ -59,7 +59,7 @@ public final class RewardModel {
 
     /// log p(happy) and log p(sad) for each text, exact where p itself would round to 0 or 1.
     public func logProbabilities(_ texts: [[Int32]], batch: Int = 32) -> [(happy: Float, sad: Float)] {
-        classLogits(texts, batch: batch).map { (RewardModel.logSigmoid($0.happy - $0.sad), RewardModel.logSigmoid($0.sad - $0.happy)) }
+        classLogits(texts, batch: batch).map(RewardModel.logProbabilities)
     }
 
     /// log p(happy) and log p(sad) of each text as `logProbabilities` gives them and, from the same
@@ -75,7 +75,7 @@ public final class RewardModel {
                 margins.append((0...last).map { z[(row * t + $0) * 2 + 1] - z[(row * t + $0) * 2] })
             }
         }
-        return (logits.map { (RewardModel.logSigmoid($0.happy - $0.sad), RewardModel.logSigmoid($0.sad - $0.happy)) }, margins)
+        return (logits.map(RewardModel.logProbabilities), margins)
     }
 
     /// The two class logits of each text, `batch` texts at a time; `alsoRead` sees the body's
@@ -91,6 +91,11 @@ public final class RewardModel {
             alsoRead?(chunk.count, t, positions)
         }
         return result
+    }
+
+    /// log p(happy) and log p(sad) from the two class logits.
+    static func logProbabilities(_ z: (sad: Float, happy: Float)) -> (happy: Float, sad: Float) {
+        (logSigmoid(z.happy - z.sad), logSigmoid(z.sad - z.happy))
     }
 
     /// log(1 / (1 + exp(-x))) without overflow.

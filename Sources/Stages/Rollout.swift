@@ -21,7 +21,8 @@ struct Rollout {
     /// log p(happy) and log p(sad) of each completion, and p(happy).
     let logHappy: [Float], logSad: [Float], pHappy: [Float]
     /// When asked for: the reward model's happy-minus-sad margin of every prefix of each
-    /// completion (B rows of L; element i reads its first i + 1 tokens).
+    /// completion (a row per completion, a margin per token the reward model reads; element i
+    /// reads the first i + 1 tokens).
     let prefixMargins: [[Float]]?
     /// The exact KL of each completion: its tokens' exact KLs summed.
     private(set) var completionKL: [Float] = []

@@ -41,6 +41,8 @@ public struct LabelImportStage: Stage {
                       consequence: String = "nothing was imported") throws -> [Example] {
         guard let text = String(data: data, encoding: .utf8) else { throw PipelineError.badInput("\(file) is not UTF-8 text") }
         var examples: [Example] = []
+        // A work's lines, split once: labels cite each work hundreds of times.
+        var workLines: [String: [Substring]] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let number = index + 1
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -77,9 +79,12 @@ public struct LabelImportStage: Stage {
                 guard start + count - 1 <= total else {
                     throw bad("lines \(start)-\(start + count - 1) are past the end of \(w) (\(total) lines)")
                 }
-                let offset = Int(entry["offset"]!.intValue!), bytes = Int(entry["bytes"]!.intValue!)
-                let workText = String(decoding: corpus[offset..<(offset + bytes)], as: UTF8.self)
-                let lines = workText.split(separator: "\n", omittingEmptySubsequences: false)
+                let lines = workLines[w] ?? {
+                    let offset = Int(entry["offset"]!.intValue!), bytes = Int(entry["bytes"]!.intValue!)
+                    let workText = String(decoding: corpus[offset..<(offset + bytes)], as: UTF8.self)
+                    return workText.split(separator: "\n", omittingEmptySubsequences: false)
+                }()
+                workLines[w] = lines
                 let passage = lines[Int(start - 1)..<Int(start - 1 + count)].joined(separator: "\n")
                 guard !passage.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw bad("the passage is blank") }
                 examples.append(Example(text: passage, sentiment: s, source: "\(w):\(start)+\(count)", fileLine: number))

@@ -9,7 +9,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libarchive for canonical tar packing. (OpenBLAS is loaded at run time by NN/BLAS.swift.)
@@ -19,10 +18,17 @@ let package = Package(
             providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]
         ),
 
+        // OpenSSL's libcrypto for SHA-256 (system library: nothing to compile).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
+        ),
+
         // Content-addressed store, canonical packing, lock file and the DAG runner.
         .target(
             name: "Artifacts",
-            dependencies: ["CArchive", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CArchive", "COpenSSL"]
         ),
         // bfloat16 matrix products through oneDNN, opened at run time (NN/BFloat16.swift).
         .target(name: "CBF16", cSettings: [.unsafeFlags(["-O2"])]),

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Installs the C libraries the package links (libarchive, OpenBLAS, zlib), oneDNN (for bfloat16
-# training) and pkg-config when they are missing, on Debian/Ubuntu, plus any packages named as
-# arguments (`make test` adds chromium, for the rating page's browser test). Does nothing when
-# they are all present.
+# Installs the C libraries the package links (libarchive, OpenSSL's libcrypto, OpenBLAS, zlib),
+# oneDNN (for bfloat16 training) and pkg-config when they are missing, on Debian/Ubuntu, plus any
+# packages named as arguments (`make test` adds chromium, for the rating page's browser test).
+# Does nothing when they are all present.
 set -euo pipefail
-packages=(libarchive-dev zlib1g-dev libopenblas-dev libdnnl-dev pkg-config "$@")
+packages=(libarchive-dev zlib1g-dev libssl-dev libopenblas-dev libdnnl-dev pkg-config "$@")
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # Not Debian: check with pkg-config and say what is missing.
-    for pc in libarchive zlib openblas; do
+    for pc in libarchive zlib libcrypto openblas; do
         pkg-config --exists "$pc" 2>/dev/null || { echo "deps: $pc not found by pkg-config; install it with your package manager" >&2; exit 1; }
     done
     for p in "$@"; do

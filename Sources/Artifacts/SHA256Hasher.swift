@@ -1,15 +1,18 @@
-import Crypto
+import COpenSSL
 import Foundation
 
-/// Streaming SHA-256 with hex output; every hash in the store is one of these.
+/// Streaming SHA-256 with hex output; every hash in the store is one of these. OpenSSL's
+/// libcrypto does the work (with the CPU's SHA instructions where it has them); its context is a
+/// plain C struct, so a copy of a hasher hashes on independently.
 public struct SHA256Hasher {
-    private var inner = SHA256()
+    private var context = SHA256_CTX()
     public private(set) var byteCount: Int64 = 0
 
-    public init() {}
+    public init() { SHA256_Init(&context) }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        inner.update(bufferPointer: bytes)
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        SHA256_Update(&context, base, bytes.count)
         byteCount += Int64(bytes.count)
     }
 
@@ -18,7 +21,9 @@ public struct SHA256Hasher {
     }
 
     public func finalizeHex() -> String {
-        inner.finalize().map { String(format: "%02x", $0) }.joined()
+        var copy = context, digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        SHA256_Final(&digest, &copy)
+        return digest.map { String(format: "%02x", $0) }.joined()
     }
 
     public static func hex(_ data: Data) -> String {

@@ -18,7 +18,7 @@ final class PPORun {
     let sampler: Sampler
     let prompt: Int32
     let length: Int, batch: Int, minibatch: Int
-    let temperature: Float, lr: Float, beta: Float
+    let temperature: Float, beta: Float
 
     /// Updates done so far.
     var iteration = 0
@@ -46,7 +46,6 @@ final class PPORun {
         batch = p.int("batch")
         minibatch = p.int("minibatch")
         temperature = Float(p.double("temperature"))
-        lr = Float(p.double("lr"))
         beta = Float(p.double("beta"))
         guard (1...policy.config.contextLength).contains(length) else {
             throw PipelineError.badInput("ppo.rollout_len must be between 1 and the model's context (\(policy.config.contextLength))")
@@ -57,7 +56,10 @@ final class PPORun {
             throw PipelineError.badInput("ppo.gae_lambda must be between 0 and 1, and below 1 only with ppo.baseline=prefix (it discounts the changes that baseline measures)")
         }
         prompt = Int32(vocabulary.id(Token("\n")))
-        optimizer = AdamW(layout: policy.layout, settings: .init(beta1: 0.9, beta2: 0.999, epsilon: Float(p.double("adam_epsilon")), weightDecay: 0))
+        guard p.double("head_lr_scale") >= 0 else { throw PipelineError.badInput("ppo.head_lr_scale must be at least 0") }
+        let head = policy.config.tiedHead ? "wte.weight" : "lm_head.weight"
+        optimizer = AdamW(layout: policy.layout, settings: .init(beta1: 0.9, beta2: 0.999, epsilon: Float(p.double("adam_epsilon")), weightDecay: 0),
+                          learningRateScales: [head: Float(p.double("head_lr_scale"))])
         sampler = Sampler(model: policy, batch: batch)
     }
 
@@ -105,6 +107,16 @@ final class PPORun {
             var rows = Array(0..<batch)
             rng.shuffle(&rows)
             return stride(from: 0, to: batch, by: minibatch).map { Array(rows[$0..<min(batch, $0 + minibatch)]) }
+        }
+    }
+
+    /// This iteration's learning rate (see `lr_schedule`).
+    func learningRate() -> Double {
+        let progress = Double(iteration) / Double(max(p.int("max_iterations"), 1))
+        switch p.string("lr_schedule") {
+        case "linear": return p.double("lr") * (1 - progress)
+        case "cosine": return p.double("lr") * 0.5 * (1 + cos(Double.pi * progress))
+        default: return p.double("lr")
         }
     }
 
@@ -227,7 +239,7 @@ final class PPORun {
 
     /// PPO's passes over the batch; returns the training half of the metrics line.
     func update(_ r: Rollout, passes: [[[Int]]]) throws -> [(String, JSON)] {
-        let advantage = advantages(r), v = policy.config.vocabSize
+        let advantage = advantages(r), v = policy.config.vocabSize, rate = learningRate()
         var loss = 0.0, clip = 0.0, ratioMean = 0.0, ratioVariance = 0.0, approxKL = 0.0, steps = 0.0
         for (pass, groups) in passes.enumerated() {
             for (k, rows) in groups.enumerated() {
@@ -246,14 +258,14 @@ final class PPORun {
                 }
                 policy.backwardFromLogitGradient()
                 if p.double("grad_clip") > 0 { clipGradientNorm(policy.grads, maxNorm: Float(p.double("grad_clip"))) }
-                optimizer.update(params: policy.params, grads: policy.grads, lr: lr)
+                optimizer.update(params: policy.params, grads: policy.grads, lr: Float(rate))
                 loss += Double(stats.loss); clip += Double(stats.clipFraction)
                 ratioMean += Double(stats.ratioMean); ratioVariance += Double(stats.ratioVariance)
                 approxKL += Double(stats.approxKL); steps += 1
             }
         }
         return [("loss", .double(loss / steps)), ("clipfrac", .double(clip / steps)), ("ratio_mean", .double(ratioMean / steps)),
-                ("ratio_var", .double(ratioVariance / steps)), ("approxkl", .double(approxKL / steps)), ("lr", .double(p.double("lr")))]
+                ("ratio_var", .double(ratioVariance / steps)), ("approxkl", .double(approxKL / steps)), ("lr", .double(rate))]
     }
 
     /// A progress line, and the curriculum's warning when updates barely move the policy.

@@ -110,6 +110,35 @@ struct PPOTests {
         #expect(explained.allSatisfy { $0 < 1 } && explained[0] > 0, "\(explained)")
     }
 
+    @Test("head_lr_scale: 0 keeps the output head as pretrained, bit for bit, while everything else trains")
+    func headLearningRate() throws {
+        let (ws, dir, _) = try run(["ppo.head_lr_scale=0"])
+        let policy = try GPT.load(from: dir.appendingPathComponent("model.safetensors"))
+        let pretrained = try GPT.load(from: ws.artifact("pretrain").appendingPathComponent("model.safetensors"))
+        func tensor(_ model: GPT, _ name: String) -> [Float] {
+            Array(UnsafeBufferPointer(start: model.parameter(name), count: model.layout[name]!.count))
+        }
+        #expect(pretrained.layout["lm_head.weight"] != nil)
+        for slot in pretrained.layout.slots {
+            #expect((tensor(policy, slot.name) == tensor(pretrained, slot.name)) == (slot.name == "lm_head.weight"), "\(slot.name)")
+        }
+    }
+
+    @Test("lr_schedule: linear and cosine decay from lr towards 0 at max_iterations, and the metrics say which rate each update used")
+    func learningRateSchedules() throws {
+        let linear = try run(["ppo.lr_schedule=linear"]).lines
+        let cosine = try run(["ppo.lr_schedule=cosine"]).lines
+        let progress = (0..<8).map { Double($0) / 8 }
+        let linearRates: [Double] = progress.map { 0.003 * (1 - $0) }
+        let cosineRates: [Double] = progress.map { 0.003 * 0.5 * (1 + cos(Double.pi * $0)) }
+        #expect(linear.dropLast().map { value($0, "lr") } == linearRates)
+        #expect(cosine.dropLast().map { value($0, "lr") } == cosineRates)
+        // The first update is the same under every schedule; later ones take smaller steps.
+        let constant = try run().lines
+        #expect(value(linear[1], "kl_exact") == value(constant[1], "kl_exact"))
+        #expect(value(linear[8], "kl_exact") != value(constant[8], "kl_exact"))
+    }
+
     @Test("warns once, in the log, when the clip fraction stays under 1%")
     func lowClipWarning() throws {
         let (ws, _, lines) = try run(["ppo.lr=1e-9"])
@@ -126,5 +155,7 @@ struct PPOTests {
         #expect(reports.first { $0.stage == "ppo" }?.outcome == .failed("ppo: need 1 <= minibatch <= batch"))
         let lambda = try ws.reports(set: ["ppo.gae_lambda=0.5"])
         #expect(lambda.first { $0.stage == "ppo" }?.outcome == .failed("ppo.gae_lambda must be between 0 and 1, and below 1 only with ppo.baseline=prefix (it discounts the changes that baseline measures)"))
+        let head = try ws.reports(set: ["ppo.head_lr_scale=-1"])
+        #expect(head.first { $0.stage == "ppo" }?.outcome == .failed("ppo.head_lr_scale must be at least 0"))
     }
 }

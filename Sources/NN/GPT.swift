@@ -68,6 +68,12 @@ public final class GPT: @unchecked Sendable {
         return params.pointer + slot.offset
     }
 
+    /// A copy of the named parameter tensor's values.
+    public func values(of name: String) -> [Float] {
+        guard let slot = layout[name] else { preconditionFailure("no parameter \(name)") }
+        return Array(UnsafeBufferPointer(start: params.pointer + slot.offset, count: slot.count))
+    }
+
     public func gradient(_ name: String) -> UnsafeMutablePointer<Float> {
         guard let slot = layout[name] else { preconditionFailure("no parameter \(name)") }
         return grads.pointer + slot.offset

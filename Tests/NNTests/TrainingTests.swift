@@ -141,11 +141,10 @@ struct TrainingTests {
         let fast = step(AdamW(layout: model.layout, settings: .init()), lr: 4e-3)
         let scaled = step(AdamW(layout: model.layout, settings: .init(), learningRateScales: ["wte.weight": 4, "ln_f.bias": 1]), lr: 1e-3)
         #expect(scaled.params.array != start)
-        func values(_ m: GPT, _ slot: TensorSlot) -> [Float] { Array(UnsafeBufferPointer(start: m.parameter(slot.name), count: slot.count)) }
         for slot in model.layout.slots {
-            #expect(values(scaled, slot) == values(slot.name == "wte.weight" ? fast : plain, slot), "\(slot.name)")
+            #expect(scaled.values(of: slot.name) == (slot.name == "wte.weight" ? fast : plain).values(of: slot.name), "\(slot.name)")
         }
-        #expect(values(plain, model.layout["wte.weight"]!) != values(fast, model.layout["wte.weight"]!))
+        #expect(plain.values(of: "wte.weight") != fast.values(of: "wte.weight"))
     }
 
     @Test("the learning-rate schedules have their textbook values")

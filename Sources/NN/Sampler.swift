@@ -18,7 +18,9 @@ public final class Sampler {
     private let hidden: FloatBuffer                       // (B, F)
     private let hidden2: FloatBuffer                      // (B, F)
     private let mean, rstd: FloatBuffer                   // (B)
-    private let scores: FloatBuffer                       // (T)
+    private let scores: FloatBuffer                       // (chunks, T)
+    /// Row chunks of the per-row work (attention over the cache, drawing), run in parallel.
+    static let chunks = 16
     /// Logits (B, V) of the last position fed.
     public let logits: FloatBuffer
     /// Positions fed so far.
@@ -36,7 +38,7 @@ public final class Sampler {
         qkv = FloatBuffer(count: batch * 3 * c)
         hidden = FloatBuffer(count: batch * f); hidden2 = FloatBuffer(count: batch * f)
         mean = FloatBuffer(count: batch); rstd = FloatBuffer(count: batch)
-        scores = FloatBuffer(count: cfg.contextLength)
+        scores = FloatBuffer(count: Sampler.chunks * cfg.contextLength)
         logits = FloatBuffer(count: batch * v)
     }
 
@@ -56,28 +58,32 @@ public final class Sampler {
         for (l, w) in model.layers.enumerated() {
             LayerNorm.forward(ln.pointer, mean: mean.pointer, rstd: rstd.pointer, x.pointer, weight: p + w.ln1w, bias: p + w.ln1b, n: batch, c: c, epsilon: eps)
             Linear.forward(qkv.pointer, ln.pointer, p + w.attnW, p + w.attnB, n: batch, inFeatures: c, outFeatures: 3 * c)
-            for b in 0..<batch {
-                let row = qkv.pointer + b * 3 * c
-                (keys[l].pointer + (b * contextLength + pos) * c).update(from: row + c, count: c)
-                (values[l].pointer + (b * contextLength + pos) * c).update(from: row + 2 * c, count: c)
-                for h in 0..<nh {
-                    let q = row + h * hs
-                    var maxv = -Float.greatestFiniteMagnitude
-                    for j in 0...pos {
-                        let k = keys[l].pointer + (b * contextLength + j) * c + h * hs
-                        var s: Float = 0
-                        for d in 0..<hs { s += q[d] * k[d] }
-                        s *= scale
-                        scores[j] = s
-                        maxv = max(maxv, s)
-                    }
-                    var sum: Float = 0
-                    for j in 0...pos { let e = expf(scores[j] - maxv); scores[j] = e; sum += e }
-                    let out = atty.pointer + b * c + h * hs
-                    out.update(repeating: 0, count: hs)
-                    for j in 0...pos {
-                        let weight = scores[j] / sum, vv = values[l].pointer + (b * contextLength + j) * c + h * hs
-                        for d in 0..<hs { out[d] += weight * vv[d] }
+            // Rows are independent: each chunk of rows runs on its own thread with its own score scratch.
+            Parallel.forEach(count: batch, chunks: Sampler.chunks) { chunk, rows in
+                let scores = self.scores.pointer + chunk * contextLength
+                for b in rows {
+                    let row = qkv.pointer + b * 3 * c
+                    (keys[l].pointer + (b * contextLength + pos) * c).update(from: row + c, count: c)
+                    (values[l].pointer + (b * contextLength + pos) * c).update(from: row + 2 * c, count: c)
+                    for h in 0..<nh {
+                        let q = row + h * hs
+                        var maxv = -Float.greatestFiniteMagnitude
+                        for j in 0...pos {
+                            let k = keys[l].pointer + (b * contextLength + j) * c + h * hs
+                            var s: Float = 0
+                            for d in 0..<hs { s += q[d] * k[d] }
+                            s *= scale
+                            scores[j] = s
+                            maxv = max(maxv, s)
+                        }
+                        var sum: Float = 0
+                        for j in 0...pos { let e = expf(scores[j] - maxv); scores[j] = e; sum += e }
+                        let out = atty.pointer + b * c + h * hs
+                        out.update(repeating: 0, count: hs)
+                        for j in 0...pos {
+                            let weight = scores[j] / sum, vv = values[l].pointer + (b * contextLength + j) * c + h * hs
+                            for d in 0..<hs { out[d] += weight * vv[d] }
+                        }
                     }
                 }
             }
@@ -107,10 +113,21 @@ public final class Sampler {
         let pure = topK.map { $0 >= v } ?? true
         for _ in 0..<steps {
             feed(next)
-            for b in 0..<batch {
-                let (token, logp) = pure
-                    ? Sampler.drawPure(logits.pointer + b * v, v: v, inverseTemperature: 1 / temperature, u: rng.nextUniformDouble())
-                    : Sampler.draw(logits.pointer + b * v, v: v, temperature: temperature, topK: topK, rng: &rng)
+            var drawn = [(Int32, Float)](repeating: (0, 0), count: batch)
+            if pure {
+                // The uniforms are taken in row order, so the draws can run in parallel with the same result.
+                let us = (0..<batch).map { _ in rng.nextUniformDouble() }
+                let logits = logits.pointer, v = v, invT = 1 / temperature
+                drawn.withUnsafeMutableBufferPointer { out in
+                    let out = out.baseAddress!
+                    Parallel.forEach(count: batch, chunks: Sampler.chunks) { _, rows in
+                        for b in rows { out[b] = Sampler.drawPure(logits + b * v, v: v, inverseTemperature: invT, u: us[b]) }
+                    }
+                }
+            } else {
+                for b in 0..<batch { drawn[b] = Sampler.draw(logits.pointer + b * v, v: v, temperature: temperature, topK: topK, rng: &rng) }
+            }
+            for (b, (token, logp)) in drawn.enumerated() {
                 tokens[b].append(token)
                 logProbs[b].append(logp)
                 next[b] = token

@@ -21,19 +21,21 @@ extension GPT {
         }
     }
 
-    /// The parameters and the config (and `metadata`) as safetensors.
+    /// The parameters and the config (and `metadata`) as safetensors: a copy of the current values.
     public func safeTensors(metadata: [String: String] = [:]) -> SafeTensors {
-        var file = SafeTensors(metadata: metadata)
-        file.metadata["config"] = String(decoding: try! JSONEncoder.sorted.encode(config), as: UTF8.self)
-        for slot in layout.slots {
-            let values = Array(UnsafeBufferPointer(start: params.pointer + slot.offset, count: slot.count))
-            file.tensors[slot.name] = .init(floats: values, shape: slot.shape)
-        }
-        return file
+        safeTensors(metadata: metadata) { .init(floats: Array(UnsafeBufferPointer(start: params.pointer + $0.offset, count: $0.count)), shape: $0.shape) }
     }
 
+    /// Writes the parameters straight from the model's buffer (no copy first).
     public func save(to url: URL, metadata: [String: String] = [:]) throws {
-        try safeTensors(metadata: metadata).write(url)
+        try safeTensors(metadata: metadata) { .init(sharing: params, offset: $0.offset, count: $0.count, shape: $0.shape) }.write(url)
+    }
+
+    private func safeTensors(metadata: [String: String], tensor: (TensorSlot) -> SafeTensors.Tensor) -> SafeTensors {
+        var file = SafeTensors(metadata: metadata)
+        file.metadata["config"] = String(decoding: try! JSONEncoder.sorted.encode(config), as: UTF8.self)
+        for slot in layout.slots { file.tensors[slot.name] = tensor(slot) }
+        return file
     }
 
     /// A model from a checkpoint written by `save` (or by any tool using the same names).

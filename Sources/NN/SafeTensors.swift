@@ -32,6 +32,17 @@ public struct SafeTensors: Sendable {
             self.init(dtype: .f32, shape: shape, data: floats.withUnsafeBytes { Data($0) })
         }
 
+        /// A view of `count` floats of `buffer` from `offset`, without a copy: it reads whatever the
+        /// buffer holds when it is read, so write it out before the buffer changes. This is how
+        /// checkpoints of hundreds of megabytes are saved without copying them first.
+        public init(sharing buffer: FloatBuffer, offset: Int = 0, count: Int? = nil, shape: [Int]) {
+            let count = count ?? buffer.count - offset
+            precondition(offset >= 0 && offset + count <= buffer.count && count == shape.reduce(1, *))
+            let data = Data(bytesNoCopy: buffer.pointer + offset, count: count * MemoryLayout<Float>.stride,
+                            deallocator: .custom { _, _ in withExtendedLifetime(buffer) {} })
+            self.init(dtype: .f32, shape: shape, data: data)
+        }
+
         public init(ints: [Int32], shape: [Int]) {
             precondition(ints.count == shape.reduce(1, *))
             self.init(dtype: .i32, shape: shape, data: ints.withUnsafeBytes { Data($0) })
@@ -115,12 +126,20 @@ public struct SafeTensors: Sendable {
         }
         var header = Data("{\(entries.joined(separator: ","))}".utf8)
         while header.count % 8 != 0 { header.append(0x20) }
-        var out = Data()
         var length = UInt64(header.count).littleEndian
-        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
-        out.append(header)
-        for name in names { out.append(tensors[name]!.data) }
-        try out.write(to: url)
+        // Tensor by tensor into the file: a checkpoint's hundreds of megabytes are never copied into one buffer.
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        let file = try FileHandle(forWritingTo: url)
+        do {
+            try file.write(contentsOf: withUnsafeBytes(of: &length) { Data($0) } + header)
+            for name in names { try file.write(contentsOf: tensors[name]!.data) }
+        } catch {
+            try? file.close()
+            throw error
+        }
+        try file.close()
     }
 
     private func quoted(_ s: String) -> String {

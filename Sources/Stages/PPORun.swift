@@ -312,7 +312,7 @@ final class PPORun {
             ("last_saved_sqrt_kl", .double(lastSavedSqrtKL)),
         ]
         if let normalization { state.append(("normalization", .array([.double(normalization.mean), .double(normalization.std)]))) }
-        try TrainingCheckpoint(params: policy.params.array, best: nil, m: optimizer.m.array, v: optimizer.v.array,
+        try TrainingCheckpoint(params: policy.params, best: nil, m: optimizer.m, v: optimizer.v,
                                state: .object(state), metrics: metrics, samples: "").save(in: context.workDirectory)
     }
 
@@ -321,9 +321,7 @@ final class PPORun {
               let adamStep = c.state["adam_step"]?.intValue, let saved = c.state["last_saved_sqrt_kl"]?.doubleValue else {
             throw PipelineError.failed("the checkpoint in \(context.workDirectory.path) does not fit this run; delete it to start afresh")
         }
-        for (buffer, values) in [(policy.params, c.params), (optimizer.m, c.m), (optimizer.v, c.v)] {
-            values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: values.count) }
-        }
+        for (buffer, values) in [(policy.params, c.params), (optimizer.m, c.m), (optimizer.v, c.v)] { buffer.copy(from: values) }
         self.iteration = Int(iteration)
         optimizer.step = Int(adamStep)
         lastSavedSqrtKL = saved

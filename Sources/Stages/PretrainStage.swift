@@ -226,7 +226,7 @@ final class PretrainRun {
         ]
         if bestLoss.isFinite { state.append(("best_loss", .double(Double(bestLoss)))) }
         if lastValid.isFinite { state.append(("last_valid", .double(Double(lastValid)))) }
-        try TrainingCheckpoint(params: model.params.array, best: best, m: optimizer.m.array, v: optimizer.v.array,
+        try TrainingCheckpoint(params: model.params, best: FloatBuffer(best), m: optimizer.m, v: optimizer.v,
                                state: .object(state), metrics: metrics, samples: samples).save(in: context.workDirectory)
     }
 
@@ -234,10 +234,8 @@ final class PretrainRun {
         guard c.params.count == model.params.count, let bestParams = c.best, let dropout = Xoshiro256(json: c.state["dropout_rng"]) else {
             throw PipelineError.failed("the checkpoint in \(context.workDirectory.path) does not fit this model; delete it to start afresh")
         }
-        for (buffer, values) in [(model.params, c.params), (optimizer.m, c.m), (optimizer.v, c.v)] {
-            values.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: values.count) }
-        }
-        best = bestParams
+        for (buffer, values) in [(model.params, c.params), (optimizer.m, c.m), (optimizer.v, c.v)] { buffer.copy(from: values) }
+        best = bestParams.array
         step = Int(c.state["step"]!.intValue!)
         bestStep = Int(c.state["best_step"]!.intValue!)
         rises = Int(c.state["rises"]!.intValue!)

@@ -187,8 +187,9 @@ final class RewardTrainRun {
         ]
         if best.loss.isFinite { state.append(("best_loss", .double(Double(best.loss)))) }
         if lastValid.isFinite { state.append(("last_valid", .double(Double(lastValid)))) }
-        try TrainingCheckpoint(params: body.params.array + head.params.array, best: best.params,
-                               m: bodyOptimizer.m.array + headOptimizer.m.array, v: bodyOptimizer.v.array + headOptimizer.v.array,
+        try TrainingCheckpoint(params: FloatBuffer(body.params.array + head.params.array), best: FloatBuffer(best.params),
+                               m: FloatBuffer(bodyOptimizer.m.array + headOptimizer.m.array),
+                               v: FloatBuffer(bodyOptimizer.v.array + headOptimizer.v.array),
                                state: .object(state), metrics: metrics, samples: "").save(in: context.workDirectory)
     }
 
@@ -197,16 +198,16 @@ final class RewardTrainRun {
               let dropout = Xoshiro256(json: c.state["dropout_rng"]) else {
             throw PipelineError.failed("the checkpoint in \(context.workDirectory.path) does not fit this model; delete it to start afresh")
         }
-        RewardTrainRun.split(c.params, into: body.params, head.params)
-        RewardTrainRun.split(c.m, into: bodyOptimizer.m, headOptimizer.m)
-        RewardTrainRun.split(c.v, into: bodyOptimizer.v, headOptimizer.v)
+        RewardTrainRun.split(c.params.array, into: body.params, head.params)
+        RewardTrainRun.split(c.m.array, into: bodyOptimizer.m, headOptimizer.m)
+        RewardTrainRun.split(c.v.array, into: bodyOptimizer.v, headOptimizer.v)
         epoch = Int(c.state["epoch"]!.intValue!)
         step = Int(c.state["step"]!.intValue!)
         rises = Int(c.state["rises"]!.intValue!)
         bodyOptimizer.step = Int(c.state["adam_step"]!.intValue!)
         headOptimizer.step = bodyOptimizer.step
         body.dropoutRNG = dropout
-        best = (c.state["best_loss"]?.doubleValue.map(Float.init) ?? .infinity, Int(c.state["best_epoch"]!.intValue!), bestParams)
+        best = (c.state["best_loss"]?.doubleValue.map(Float.init) ?? .infinity, Int(c.state["best_epoch"]!.intValue!), bestParams.array)
         lastValid = c.state["last_valid"]?.doubleValue.map(Float.init) ?? .infinity
         metrics = c.metrics
     }

@@ -57,16 +57,13 @@ struct Rollout {
             let tokens = inputs(rows), actions = self.actions(rows)
             policy.forward(tokens: tokens, b: rows.count, t: length)
             reference.forward(tokens: tokens, b: rows.count, t: length)
-            let m = rows.count * length
-            let lp = PolicyDistribution.logProbs(logits: policy.logits.pointer, n: m, v: v, actions: actions, temperature: temperature)
-            let lq = PolicyDistribution.logProbs(logits: reference.logits.pointer, n: m, v: v, actions: actions, temperature: temperature)
-            let (kl, h) = PolicyDistribution.klAndEntropy(policy: policy.logits.pointer, reference: reference.logits.pointer,
-                                                          n: m, v: v, temperature: temperature)
+            let measured = PolicyDistribution.compare(policy: policy.logits.pointer, reference: reference.logits.pointer,
+                                                      n: rows.count * length, v: v, actions: actions, temperature: temperature)
             for (k, row) in rows.enumerated() {
                 for i in 0..<length {
                     let at = row * length + i, from = k * length + i
-                    logProbs[at] = lp[from]; referenceLogProbs[at] = lq[from]
-                    exactKL[at] = kl[from]; entropy[at] = h[from]
+                    logProbs[at] = measured.logProbs[from]; referenceLogProbs[at] = measured.referenceLogProbs[from]
+                    exactKL[at] = measured.kl[from]; entropy[at] = measured.entropy[from]
                 }
             }
         }

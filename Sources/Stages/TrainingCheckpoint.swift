@@ -6,11 +6,12 @@ import NN
 /// moments, the best weights so far, generator states and the loop position, plus the metrics and
 /// samples written so far. Saved atomically in the stage's work folder (never in the artifact).
 struct TrainingCheckpoint {
-    var params: [Float]
+    /// Saving writes these buffers as they are (no copy); pass the model's and optimiser's own.
+    var params: FloatBuffer
     /// The best weights so far, for loops that keep the best (nil otherwise).
-    var best: [Float]?
-    var m: [Float]
-    var v: [Float]
+    var best: FloatBuffer?
+    var m: FloatBuffer
+    var v: FloatBuffer
     /// Loop position and bookkeeping, as JSON (step, epoch, position, rng states, best loss...).
     var state: JSON
     var metrics: String
@@ -20,10 +21,10 @@ struct TrainingCheckpoint {
 
     func save(in work: URL) throws {
         var file = SafeTensors(metadata: ["state": state.canonical, "metrics": metrics, "samples": samples])
-        file.tensors["params"] = .init(floats: params, shape: [params.count])
-        if let best { file.tensors["best"] = .init(floats: best, shape: [best.count]) }
-        file.tensors["adam.m"] = .init(floats: m, shape: [m.count])
-        file.tensors["adam.v"] = .init(floats: v, shape: [v.count])
+        file.tensors["params"] = .init(sharing: params, shape: [params.count])
+        if let best { file.tensors["best"] = .init(sharing: best, shape: [best.count]) }
+        file.tensors["adam.m"] = .init(sharing: m, shape: [m.count])
+        file.tensors["adam.v"] = .init(sharing: v, shape: [v.count])
         let tmp = work.appendingPathComponent("checkpoint.tmp")
         try file.write(tmp)
         try FileSystem.rename(tmp, to: TrainingCheckpoint.url(in: work))
@@ -38,7 +39,8 @@ struct TrainingCheckpoint {
               let m = file.tensors["adam.m"], let v = file.tensors["adam.v"] else {
             throw PipelineError.failed("\(url.path) is not a training checkpoint; delete it to start afresh")
         }
-        return TrainingCheckpoint(params: params.floats, best: file.tensors["best"]?.floats, m: m.floats, v: v.floats, state: state,
+        return TrainingCheckpoint(params: FloatBuffer(params.floats), best: file.tensors["best"].map { FloatBuffer($0.floats) },
+                                  m: FloatBuffer(m.floats), v: FloatBuffer(v.floats), state: state,
                                   metrics: file.metadata["metrics"] ?? "", samples: file.metadata["samples"] ?? "")
     }
 }

@@ -174,22 +174,24 @@ struct FiniteDifferenceTests {
         #expect(stats.clipFraction == 0)
     }
 
-    @Test("policy log-probs, exact KL and entropy match a double-precision softmax")
+    @Test("policy log-probs, exact KL and entropy match a double-precision softmax, fused or not")
     func policyDistribution() {
         let n = 4, v = 37, temperature: Float = 0.7
         let z = values(n * v, seed: 8), r = values(n * v, seed: 9)
         let actions: [Int32] = [0, 36, 17, 5]
-        func logSoftmax(_ x: [Float], _ row: Int) -> [Double] {
-            let s = x[(row * v)..<(row * v + v)].map { Double($0) / Double(temperature) }
-            let lse = log(s.map { exp($0) }.reduce(0, +))
-            return s.map { $0 - lse }
-        }
         let logp = z.withUnsafeBufferPointer { PolicyDistribution.logProbs(logits: $0.baseAddress!, n: n, v: v, actions: actions, temperature: temperature) }
-        let (kl, entropy) = z.withUnsafeBufferPointer { zp in
-            r.withUnsafeBufferPointer { PolicyDistribution.klAndEntropy(policy: zp.baseAddress!, reference: $0.baseAddress!, n: n, v: v, temperature: temperature) }
+        let measured = z.withUnsafeBufferPointer { zp in
+            r.withUnsafeBufferPointer {
+                PolicyDistribution.compare(policy: zp.baseAddress!, reference: $0.baseAddress!, n: n, v: v, actions: actions, temperature: temperature)
+            }
         }
+        let referenceLogp = r.withUnsafeBufferPointer { PolicyDistribution.logProbs(logits: $0.baseAddress!, n: n, v: v, actions: actions, temperature: temperature) }
+        // The fused pass gives the bits of the separate one: PPO's first ratio depends on it.
+        #expect(measured.logProbs == logp)
+        #expect(measured.referenceLogProbs == referenceLogp)
+        let (kl, entropy) = (measured.kl, measured.entropy)
         for row in 0..<n {
-            let p = logSoftmax(z, row), q = logSoftmax(r, row)
+            let p = logSoftmax(z, row: row, v: v, temperature: temperature), q = logSoftmax(r, row: row, v: v, temperature: temperature)
             #expect(abs(Double(logp[row]) - p[Int(actions[row])]) < 1e-5)
             let exactKL = zip(p, q).map { exp($0) * ($0 - $1) }.reduce(0, +)
             let exactEntropy = -p.map { exp($0) * $0 }.reduce(0, +)
@@ -197,4 +199,11 @@ struct FiniteDifferenceTests {
             #expect(abs(Double(entropy[row]) - exactEntropy) < 1e-5 * exactEntropy)
         }
     }
+}
+
+/// Row `row` of (N, V) logits as log-probabilities at `temperature`, in Double.
+private func logSoftmax(_ x: [Float], row: Int, v: Int, temperature: Float) -> [Double] {
+    let s = x[(row * v)..<(row * v + v)].map { Double($0) / Double(temperature) }
+    let lse = log(s.map { exp($0) }.reduce(0, +))
+    return s.map { $0 - lse }
 }

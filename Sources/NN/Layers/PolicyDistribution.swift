@@ -35,43 +35,62 @@ public enum PolicyDistribution {
         return result
     }
 
-    /// Per row, the exact KL(policy || reference) over the whole vocabulary and the policy's
-    /// entropy, both at `temperature`.
-    public static func klAndEntropy(policy: UnsafePointer<Float>, reference: UnsafePointer<Float>, n: Int, v: Int,
-                                    temperature: Float = 1) -> (kl: [Float], entropy: [Float]) {
+    /// What a rollout measures of each row: the log-probability of its action under the policy and
+    /// under the reference, the exact KL(policy || reference) over the whole vocabulary and the
+    /// policy's entropy, all at `temperature`, from one normaliser per row and model (the same bits
+    /// `logProbs` gives).
+    public struct Comparison {
+        public var logProbs: [Float], referenceLogProbs: [Float], kl: [Float], entropy: [Float]
+    }
+
+    public static func compare(policy: UnsafePointer<Float>, reference: UnsafePointer<Float>, n: Int, v: Int,
+                               actions: [Int32], temperature: Float = 1) -> Comparison {
+        precondition(actions.count == n)
         let invT = 1 / temperature
-        var kl = [Float](repeating: 0, count: n), entropy = [Float](repeating: 0, count: n)
-        kl.withUnsafeMutableBufferPointer { klOut in
-            entropy.withUnsafeMutableBufferPointer { hOut in
-                let klOut = klOut.baseAddress!, hOut = hOut.baseAddress!
-                Parallel.forEach(count: n, minimumPerChunk: 8) { _, rows in
-                    for row in rows {
-                        let z = policy + row * v, r = reference + row * v
-                        let (zs, zl) = normalizer(z, v: v, inverseTemperature: invT)
-                        let (rs, rl) = normalizer(r, v: v, inverseTemperature: invT)
-                        var klSum = Vec(repeating: 0), hSum = Vec(repeating: 0)
-                        var j = 0
-                        while j + 16 <= v {
-                            let lp = (vload(z + j) - zs) * invT - zl, lq = (vload(r + j) - rs) * invT - rl
-                            let p = vexp(lp)
-                            klSum += p * (lp - lq)
-                            hSum -= p * lp
-                            j += 16
-                        }
-                        var klTotal = klSum.sum(), hTotal = hSum.sum()
-                        while j < v {
-                            let lp = (z[j] - zs) * invT - zl, lq = (r[j] - rs) * invT - rl
-                            let p = expf(lp)
-                            klTotal += p * (lp - lq)
-                            hTotal -= p * lp
-                            j += 1
-                        }
-                        klOut[row] = max(0, klTotal)
-                        hOut[row] = hTotal
+        let zeros = [Float](repeating: 0, count: n)
+        var result = Comparison(logProbs: zeros, referenceLogProbs: zeros, kl: zeros, entropy: zeros)
+        withUnsafeMutablePointers(&result) { lpOut, lqOut, klOut, hOut in
+            Parallel.forEach(count: n, minimumPerChunk: 8) { _, rows in
+                for row in rows {
+                    let z = policy + row * v, r = reference + row * v, a = Int(actions[row])
+                    let (zs, zl) = normalizer(z, v: v, inverseTemperature: invT)
+                    let (rs, rl) = normalizer(r, v: v, inverseTemperature: invT)
+                    lpOut[row] = (z[a] - zs) * invT - zl
+                    lqOut[row] = (r[a] - rs) * invT - rl
+                    var klSum = Vec(repeating: 0), hSum = Vec(repeating: 0)
+                    var j = 0
+                    while j + 16 <= v {
+                        let lp = (vload(z + j) - zs) * invT - zl, lq = (vload(r + j) - rs) * invT - rl
+                        let p = vexp(lp)
+                        klSum += p * (lp - lq)
+                        hSum -= p * lp
+                        j += 16
                     }
+                    var klTotal = klSum.sum(), hTotal = hSum.sum()
+                    while j < v {
+                        let lp = (z[j] - zs) * invT - zl, lq = (r[j] - rs) * invT - rl
+                        let p = expf(lp)
+                        klTotal += p * (lp - lq)
+                        hTotal -= p * lp
+                        j += 1
+                    }
+                    klOut[row] = max(0, klTotal)
+                    hOut[row] = hTotal
                 }
             }
         }
-        return (kl, entropy)
+        return result
+    }
+
+    private static func withUnsafeMutablePointers(
+        _ c: inout Comparison,
+        _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        c.logProbs.withUnsafeMutableBufferPointer { a in
+            c.referenceLogProbs.withUnsafeMutableBufferPointer { b in
+                c.kl.withUnsafeMutableBufferPointer { k in
+                    c.entropy.withUnsafeMutableBufferPointer { h in body(a.baseAddress!, b.baseAddress!, k.baseAddress!, h.baseAddress!) }
+                }
+            }
+        }
     }
 }

@@ -19,6 +19,8 @@ final class PPORun {
     let prompt: Int32
     let length: Int, batch: Int, minibatch: Int
     let temperature: Float, beta: Float
+    /// Whether the KL penalty in the loss is the exact KL at each position instead of the sampled token's log-ratio.
+    let exactPenalty: Bool
 
     /// Updates done so far.
     var iteration = 0
@@ -47,6 +49,12 @@ final class PPORun {
         minibatch = p.int("minibatch")
         temperature = Float(p.double("temperature"))
         beta = Float(p.double("beta"))
+        exactPenalty = p.string("kl_penalty") == "exact"
+        guard !exactPenalty || p.bool("kl_in_loss") else {
+            // A position's exact KL depends only on the tokens before it, so as a reward it would
+            // never charge the token that causes it (a run that tried it spent 17 nats).
+            throw PipelineError.badInput("ppo.kl_penalty=exact needs ppo.kl_in_loss=true: in the reward, a position's exact KL would not charge the token that causes it")
+        }
         guard (1...policy.config.contextLength).contains(length) else {
             throw PipelineError.badInput("ppo.rollout_len must be between 1 and the model's context (\(policy.config.contextLength))")
         }
@@ -56,10 +64,14 @@ final class PPORun {
             throw PipelineError.badInput("ppo.gae_lambda must be between 0 and 1, and below 1 only with ppo.baseline=prefix (it discounts the changes that baseline measures)")
         }
         prompt = Int32(vocabulary.id(Token("\n")))
-        guard p.double("head_lr_scale") >= 0 else { throw PipelineError.badInput("ppo.head_lr_scale must be at least 0") }
-        let head = policy.config.tiedHead ? "wte.weight" : "lm_head.weight"
+        for name in ["head_lr_scale", "embedding_lr_scale"] where p.double(name) < 0 {
+            throw PipelineError.badInput("ppo.\(name) must be at least 0")
+        }
+        var scales: [String: Float] = [:]
+        for name in ["wte.weight", "wpe.weight"] where policy.layout[name] != nil { scales[name] = Float(p.double("embedding_lr_scale")) }
+        scales[policy.config.tiedHead ? "wte.weight" : "lm_head.weight"] = Float(p.double("head_lr_scale"))
         optimizer = AdamW(layout: policy.layout, settings: .init(beta1: 0.9, beta2: 0.999, epsilon: Float(p.double("adam_epsilon")), weightDecay: 0),
-                          learningRateScales: [head: Float(p.double("head_lr_scale"))])
+                          learningRateScales: scales)
         sampler = Sampler(model: policy, batch: batch)
     }
 
@@ -246,10 +258,11 @@ final class PPORun {
                 let n = rows.count * length
                 policy.zeroGradients()
                 policy.forward(tokens: r.inputs(rows), b: rows.count, t: length)
+                let penalty = klPenaltyInLoss(r, rows)
                 let stats = PPOObjective.lossAndGradient(
                     logits: policy.logits.pointer, n: n, v: v, actions: r.actions(rows), oldLogProbs: r.gather(r.logProbs, rows),
                     advantages: r.gather(advantage, rows), mask: [Float](repeating: 1, count: n), clip: Float(p.double("clip")),
-                    temperature: temperature, klPenalty: p.bool("kl_in_loss") ? (r.gather(r.referenceLogProbs, rows), beta) : nil)
+                    temperature: temperature, klPenalty: penalty)
                 if pass == 0 && k == 0 && stats.maxRatioDeviation != 0 {
                     throw PipelineError.failed("ppo: the probability ratio on the first minibatch of iteration \(iteration) is off 1 by \(stats.maxRatioDeviation); the policy's log-probabilities are not reproducible")
                 }
@@ -266,6 +279,15 @@ final class PPORun {
         }
         return [("loss", .double(loss / steps)), ("clipfrac", .double(clip / steps)), ("ratio_mean", .double(ratioMean / steps)),
                 ("ratio_var", .double(ratioVariance / steps)), ("approxkl", .double(approxKL / steps)), ("lr", .double(rate))]
+    }
+
+    /// With `kl_in_loss`, the KL term of these rows' loss: the exact one needs the reference's
+    /// logits, so the reference reads the minibatch again.
+    func klPenaltyInLoss(_ r: Rollout, _ rows: [Int]) -> PPOObjective.KLPenalty? {
+        guard p.bool("kl_in_loss") else { return nil }
+        guard exactPenalty else { return .sampled(referenceLogProbs: r.gather(r.referenceLogProbs, rows), coefficient: beta) }
+        reference.forward(tokens: r.inputs(rows), b: rows.count, t: length)
+        return .exact(referenceLogits: UnsafePointer(reference.logits.pointer), coefficient: beta)
     }
 
     /// A progress line, and the curriculum's warning when updates barely move the policy.

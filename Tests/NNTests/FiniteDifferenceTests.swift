@@ -137,9 +137,11 @@ struct FiniteDifferenceTests {
         }, analytic: analytic, "dscore")
     }
 
-    @Test("PPO clipped objective, with clipped and unclipped tokens, at temperature 0.8, with and without the KL in the loss",
-          arguments: [false, true])
-    func ppo(klInLoss: Bool) {
+    enum KLInLoss: CaseIterable { case none, sampled, exact }
+
+    @Test("PPO clipped objective, with clipped and unclipped tokens, at temperature 0.8, without the KL in the loss and with either KL term",
+          arguments: KLInLoss.allCases)
+    func ppo(klInLoss: KLInLoss) {
         let n = 5, v = 21
         let logits = values(n * v, seed: 1)
         let actions: [Int32] = [0, 5, 20, 2, 17]
@@ -147,7 +149,14 @@ struct FiniteDifferenceTests {
         let oldLogProbs: [Float] = [-3.2, -2.5, -2.4, -3.0, -3.9]
         let advantages: [Float] = [1.0, -0.5, 2.0, 0.7, -1.5]
         let mask: [Float] = [1, 1, 1, 0, 1]
-        let penalty = klInLoss ? (referenceLogProbs: [Float]([-3.0, -2.9, -3.1, -2.0, -3.3]), coefficient: Float(0.3)) : nil
+        let referenceLogits = FloatBuffer(values(n * v, seed: 2))
+        defer { withExtendedLifetime(referenceLogits) {} }
+        let penalty: PPOObjective.KLPenalty?
+        switch klInLoss {
+        case .none: penalty = nil
+        case .sampled: penalty = .sampled(referenceLogProbs: [-3.0, -2.9, -3.1, -2.0, -3.3], coefficient: 0.3)
+        case .exact: penalty = .exact(referenceLogits: UnsafePointer(referenceLogits.pointer), coefficient: 0.3)
+        }
         func loss(_ z: [Float]) -> [Float] {
             var copy = z
             return [PPOObjective.lossAndGradient(logits: &copy, n: n, v: v, actions: actions, oldLogProbs: oldLogProbs,
@@ -158,6 +167,17 @@ struct FiniteDifferenceTests {
                                                  advantages: advantages, mask: mask, clip: 0.2, temperature: 0.8, klPenalty: penalty)
         #expect(stats.clipFraction > 0 && stats.clipFraction < 1)
         check(logits, w: [1], h: 1e-3, f: loss, analytic: grad, "dlogits")
+        if klInLoss == .exact {
+            // The term is 0.3 times the mean exact KL over the unmasked rows, computed here in Double.
+            var copy = logits
+            let surrogate = PPOObjective.lossAndGradient(logits: &copy, n: n, v: v, actions: actions, oldLogProbs: oldLogProbs,
+                                                         advantages: advantages, mask: mask, clip: 0.2, temperature: 0.8).loss
+            let rows = (0..<n).filter { mask[$0] > 0 }
+            let kl = rows.map { row in
+                zip(logSoftmax(logits, row: row, v: v, temperature: 0.8), logSoftmax(referenceLogits.array, row: row, v: v, temperature: 0.8)).map { exp($0) * ($0 - $1) }.reduce(0, +)
+            }.reduce(0, +) / Double(rows.count)
+            #expect(abs(Double(stats.loss - surrogate) - 0.3 * kl) < 1e-5)
+        }
     }
 
     @Test("PPO ratio is exactly 1 when the old log-probs come from the same logits")

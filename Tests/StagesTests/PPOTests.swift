@@ -110,15 +110,27 @@ struct PPOTests {
         #expect(explained.allSatisfy { $0 < 1 } && explained[0] > 0, "\(explained)")
     }
 
-    @Test("head_lr_scale: 0 keeps the output head as pretrained, bit for bit, while everything else trains")
-    func headLearningRate() throws {
-        let (ws, dir, _) = try run(["ppo.head_lr_scale=0"])
+    @Test("head_lr_scale or embedding_lr_scale at 0 keeps those tensors as pretrained, bit for bit, while everything else trains",
+          arguments: [("ppo.head_lr_scale=0", ["lm_head.weight"]), ("ppo.embedding_lr_scale=0", ["wte.weight", "wpe.weight"])])
+    func learningRateScales(setting: String, frozen: [String]) throws {
+        let (ws, dir, _) = try run([setting])
         let policy = try GPT.load(from: dir.appendingPathComponent("model.safetensors"))
         let pretrained = try GPT.load(from: ws.artifact("pretrain").appendingPathComponent("model.safetensors"))
-        #expect(pretrained.layout["lm_head.weight"] != nil)
+        #expect(frozen.allSatisfy { pretrained.layout[$0] != nil })
         for slot in pretrained.layout.slots {
-            #expect((policy.values(of: slot.name) == pretrained.values(of: slot.name)) == (slot.name == "lm_head.weight"), "\(slot.name)")
+            #expect((policy.values(of: slot.name) == pretrained.values(of: slot.name)) == frozen.contains(slot.name), "\(slot.name)")
         }
+    }
+
+    @Test("kl_penalty exact, in the loss: the exact KL's gradient holds the policy near the original, where no penalty lets it go")
+    func exactKLInLoss() throws {
+        let free = try run(["ppo.beta=0"]).lines
+        let held = try run(["ppo.kl_in_loss=true", "ppo.kl_penalty=exact", "ppo.beta=1"]).lines
+        let sampled = try run(["ppo.kl_in_loss=true", "ppo.beta=1"]).lines
+        #expect(value(held.last!, "kl_exact") < 0.5 * value(free.last!, "kl_exact"), "\(value(held.last!, "kl_exact")) \(value(free.last!, "kl_exact"))")
+        // Both KL terms start from the same rollout, and then take different steps.
+        #expect(value(held[0], "p_happy") == value(sampled[0], "p_happy"))
+        #expect(value(held[1], "kl_exact") != value(sampled[1], "kl_exact"))
     }
 
     @Test("lr_schedule: linear and cosine decay from lr towards 0 at max_iterations, and the metrics say which rate each update used")
@@ -154,5 +166,9 @@ struct PPOTests {
         #expect(lambda.first { $0.stage == "ppo" }?.outcome == .failed("ppo.gae_lambda must be between 0 and 1, and below 1 only with ppo.baseline=prefix (it discounts the changes that baseline measures)"))
         let head = try ws.reports(set: ["ppo.head_lr_scale=-1"])
         #expect(head.first { $0.stage == "ppo" }?.outcome == .failed("ppo.head_lr_scale must be at least 0"))
+        let embedding = try ws.reports(set: ["ppo.embedding_lr_scale=-0.5"])
+        #expect(embedding.first { $0.stage == "ppo" }?.outcome == .failed("ppo.embedding_lr_scale must be at least 0"))
+        let exact = try ws.reports(set: ["ppo.kl_penalty=exact"])
+        #expect(exact.first { $0.stage == "ppo" }?.outcome == .failed("ppo.kl_penalty=exact needs ppo.kl_in_loss=true: in the reward, a position's exact KL would not charge the token that causes it"))
     }
 }

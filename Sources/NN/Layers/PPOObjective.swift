@@ -136,25 +136,9 @@ public enum PPOObjective {
     static func exactKLRow(_ z: UnsafeMutablePointer<Float>, _ r: UnsafePointer<Float>, v: Int, shift: Float, logSum: Float,
                            invT: Float, g: Float, k: Float) -> (entropy: Float, kl: Float) {
         let (rs, rl) = PolicyDistribution.normalizer(r, v: v, inverseTemperature: invT)
-        var h = Vec(repeating: 0), d = Vec(repeating: 0)
-        var j = 0
-        while j + 16 <= v {
-            let lp = (vload(z + j) - shift) * invT - logSum, lq = (vload(r + j) - rs) * invT - rl
-            let p = vexp(lp)
-            h -= p * lp
-            d += p * (lp - lq)
-            j += 16
-        }
-        var entropy = h.sum(), kl = d.sum()
-        while j < v {
-            let lp = (z[j] - shift) * invT - logSum, lq = (r[j] - rs) * invT - rl
-            let p = expf(lp)
-            entropy -= p * lp
-            kl += p * (lp - lq)
-            j += 1
-        }
+        let (kl, entropy) = PolicyDistribution.klAndEntropy(z, (shift, logSum), r, (rs, rl), v: v, inverseTemperature: invT)
         // The logits are still intact: the second pass recomputes p and writes the gradient.
-        j = 0
+        var j = 0
         let gv = Vec(repeating: g), kv = Vec(repeating: k), klv = Vec(repeating: kl)
         while j + 16 <= v {
             let lp = (vload(z + j) - shift) * invT - logSum, lq = (vload(r + j) - rs) * invT - rl

@@ -57,29 +57,38 @@ public enum PolicyDistribution {
                     let (rs, rl) = normalizer(r, v: v, inverseTemperature: invT)
                     lpOut[row] = (z[a] - zs) * invT - zl
                     lqOut[row] = (r[a] - rs) * invT - rl
-                    var klSum = Vec(repeating: 0), hSum = Vec(repeating: 0)
-                    var j = 0
-                    while j + 16 <= v {
-                        let lp = (vload(z + j) - zs) * invT - zl, lq = (vload(r + j) - rs) * invT - rl
-                        let p = vexp(lp)
-                        klSum += p * (lp - lq)
-                        hSum -= p * lp
-                        j += 16
-                    }
-                    var klTotal = klSum.sum(), hTotal = hSum.sum()
-                    while j < v {
-                        let lp = (z[j] - zs) * invT - zl, lq = (r[j] - rs) * invT - rl
-                        let p = expf(lp)
-                        klTotal += p * (lp - lq)
-                        hTotal -= p * lp
-                        j += 1
-                    }
-                    klOut[row] = max(0, klTotal)
-                    hOut[row] = hTotal
+                    let (kl, entropy) = klAndEntropy(z, (zs, zl), r, (rs, rl), v: v, inverseTemperature: invT)
+                    klOut[row] = max(0, kl)
+                    hOut[row] = entropy
                 }
             }
         }
         return result
+    }
+
+    /// One row's exact KL(p || q) over the vocabulary and the entropy of p, from the rows' logits
+    /// and their normalisers.
+    @inline(__always)
+    static func klAndEntropy(_ z: UnsafePointer<Float>, _ zn: (shift: Float, logSum: Float), _ r: UnsafePointer<Float>,
+                             _ rn: (shift: Float, logSum: Float), v: Int, inverseTemperature invT: Float) -> (kl: Float, entropy: Float) {
+        var klSum = Vec(repeating: 0), hSum = Vec(repeating: 0)
+        var j = 0
+        while j + 16 <= v {
+            let lp = (vload(z + j) - zn.shift) * invT - zn.logSum, lq = (vload(r + j) - rn.shift) * invT - rn.logSum
+            let p = vexp(lp)
+            klSum += p * (lp - lq)
+            hSum -= p * lp
+            j += 16
+        }
+        var kl = klSum.sum(), entropy = hSum.sum()
+        while j < v {
+            let lp = (z[j] - zn.shift) * invT - zn.logSum, lq = (r[j] - rn.shift) * invT - rn.logSum
+            let p = expf(lp)
+            kl += p * (lp - lq)
+            entropy -= p * lp
+            j += 1
+        }
+        return (kl, entropy)
     }
 
     private static func withUnsafeMutablePointers(

@@ -23,7 +23,7 @@ extension GPT {
 
     /// The parameters and the config (and `metadata`) as safetensors: a copy of the current values.
     public func safeTensors(metadata: [String: String] = [:]) -> SafeTensors {
-        safeTensors(metadata: metadata) { .init(floats: Array(UnsafeBufferPointer(start: params.pointer + $0.offset, count: $0.count)), shape: $0.shape) }
+        safeTensors(metadata: metadata) { .init(floats: values(of: $0.name), shape: $0.shape) }
     }
 
     /// Writes the parameters straight from the model's buffer (no copy first).

@@ -64,7 +64,7 @@ final class PretrainRun {
     let schedule: LearningRate
 
     var step = 0
-    var best: [Float]
+    let best: FloatBuffer
     var bestLoss = Float.infinity
     var bestStep = 0
     var rises = 0
@@ -106,7 +106,8 @@ final class PretrainRun {
         model.precision = try Precision.checked(p.string("precision"), param: "pretrain.precision")
         optimizer = AdamW(layout: model.layout, settings: .init(beta1: Float(p.double("beta1")), beta2: Float(p.double("beta2")),
                                                               epsilon: Float(p.double("epsilon")), weightDecay: Float(p.double("weight_decay"))))
-        best = model.params.array
+        best = FloatBuffer(count: model.params.count)
+        best.copy(from: model.params)
     }
 
     /// The training order of epoch `epoch`: a permutation drawn from the stage seed.
@@ -201,7 +202,7 @@ final class PretrainRun {
         if validLoss < bestLoss {
             bestLoss = validLoss
             bestStep = step
-            best = model.params.array
+            best.copy(from: model.params)
         }
         rises = validLoss > lastValid ? rises + 1 : 0
         lastValid = validLoss
@@ -226,7 +227,7 @@ final class PretrainRun {
         ]
         if bestLoss.isFinite { state.append(("best_loss", .double(Double(bestLoss)))) }
         if lastValid.isFinite { state.append(("last_valid", .double(Double(lastValid)))) }
-        try TrainingCheckpoint(params: model.params, best: FloatBuffer(best), m: optimizer.m, v: optimizer.v,
+        try TrainingCheckpoint(params: model.params, best: best, m: optimizer.m, v: optimizer.v,
                                state: .object(state), metrics: metrics, samples: samples).save(in: context.workDirectory)
     }
 
@@ -235,7 +236,7 @@ final class PretrainRun {
             throw PipelineError.failed("the checkpoint in \(context.workDirectory.path) does not fit this model; delete it to start afresh")
         }
         for (buffer, values) in [(model.params, c.params), (optimizer.m, c.m), (optimizer.v, c.v)] { buffer.copy(from: values) }
-        best = bestParams.array
+        best.copy(from: bestParams)
         step = Int(c.state["step"]!.intValue!)
         bestStep = Int(c.state["best_step"]!.intValue!)
         rises = Int(c.state["rises"]!.intValue!)
@@ -250,7 +251,7 @@ final class PretrainRun {
 
     func writeOutputs() throws {
         let out = context.outputDirectory
-        best.withUnsafeBufferPointer { model.params.pointer.update(from: $0.baseAddress!, count: best.count) }
+        model.params.copy(from: best)
         try model.save(to: out.appendingPathComponent("model.safetensors"), metadata: ["stage": "pretrain", "best_step": String(bestStep)])
         let config = try JSONEncoder.sortedPretty.encode(model.config)
         try config.write(to: out.appendingPathComponent("config.json"))

@@ -36,7 +36,8 @@ struct TrainingCheckpoint {
         let file = try SafeTensors.read(url)
         guard let state = file.metadata["state"].flatMap({ try? JSON.parse($0) }),
               let params = file.tensors["params"],
-              let m = file.tensors["adam.m"], let v = file.tensors["adam.v"], m.count == params.count, v.count == params.count else {
+              let m = file.tensors["adam.m"], let v = file.tensors["adam.v"], m.count == params.count, v.count == params.count,
+              (file.tensors["best"]?.count ?? params.count) == params.count else {
             throw PipelineError.failed("\(url.path) is not a training checkpoint; delete it to start afresh")
         }
         return TrainingCheckpoint(params: FloatBuffer(params.floats), best: file.tensors["best"].map { FloatBuffer($0.floats) },

@@ -10,7 +10,10 @@ public final class Sampler {
     public let model: GPT
     public let batch: Int
     private let c: Int, f: Int, v: Int, nh: Int, hs: Int, contextLength: Int
-    // Caches (B, T, C) per layer.
+    /// Key cache row length: the context rounded up to whole vectors.
+    private let keyStride: Int
+    // Caches per layer: keys transposed (B, NH, HS, keyStride), so one query meets 16 keys per
+    // vector op; values (B, T, C).
     private let keys: [FloatBuffer], values: [FloatBuffer]
     // Scratch for one position across the batch.
     private let x, ln, atty, branch: FloatBuffer          // (B, C)
@@ -31,14 +34,15 @@ public final class Sampler {
         self.model = model
         self.batch = batch
         c = cfg.dModel; f = cfg.dFF; v = cfg.vocabSize; nh = cfg.nHeads; hs = cfg.headSize; contextLength = cfg.contextLength
-        keys = (0..<cfg.nLayers).map { _ in FloatBuffer(count: batch * cfg.contextLength * cfg.dModel) }
+        keyStride = (cfg.contextLength + 15) / 16 * 16
+        keys = (0..<cfg.nLayers).map { [keyStride] _ in FloatBuffer(count: batch * keyStride * cfg.dModel) }
         values = (0..<cfg.nLayers).map { _ in FloatBuffer(count: batch * cfg.contextLength * cfg.dModel) }
         x = FloatBuffer(count: batch * c); ln = FloatBuffer(count: batch * c)
         atty = FloatBuffer(count: batch * c); branch = FloatBuffer(count: batch * c)
         qkv = FloatBuffer(count: batch * 3 * c)
         hidden = FloatBuffer(count: batch * f); hidden2 = FloatBuffer(count: batch * f)
         mean = FloatBuffer(count: batch); rstd = FloatBuffer(count: batch)
-        scores = FloatBuffer(count: Sampler.chunks * cfg.contextLength)
+        scores = FloatBuffer(count: Sampler.chunks * keyStride)
         logits = FloatBuffer(count: batch * v)
     }
 
@@ -59,30 +63,37 @@ public final class Sampler {
             LayerNorm.forward(ln.pointer, mean: mean.pointer, rstd: rstd.pointer, x.pointer, weight: p + w.ln1w, bias: p + w.ln1b, n: batch, c: c, epsilon: eps)
             Linear.forward(qkv.pointer, ln.pointer, p + w.attnW, p + w.attnB, n: batch, inFeatures: c, outFeatures: 3 * c)
             // Rows are independent: each chunk of rows runs on its own thread with its own score scratch.
+            // Each score and each output element sums its terms in the same order as a plain loop
+            // would (the vectors run across keys, then across output elements), so the bits do not
+            // depend on the vector width.
+            let stride = keyStride
             Parallel.forEach(count: batch, chunks: Sampler.chunks) { chunk, rows in
-                let scores = self.scores.pointer + chunk * contextLength
+                let scores = self.scores.pointer + chunk * stride
                 for b in rows {
                     let row = qkv.pointer + b * 3 * c
-                    (keys[l].pointer + (b * contextLength + pos) * c).update(from: row + c, count: c)
                     (values[l].pointer + (b * contextLength + pos) * c).update(from: row + 2 * c, count: c)
                     for h in 0..<nh {
-                        let q = row + h * hs
-                        var maxv = -Float.greatestFiniteMagnitude
-                        for j in 0...pos {
-                            let k = keys[l].pointer + (b * contextLength + j) * c + h * hs
-                            var s: Float = 0
-                            for d in 0..<hs { s += q[d] * k[d] }
-                            s *= scale
-                            scores[j] = s
-                            maxv = max(maxv, s)
+                        let q = row + h * hs, keys = keys[l].pointer + (b * nh + h) * hs * stride
+                        for d in 0..<hs { keys[d * stride + pos] = row[c + h * hs + d] }
+                        // Whole vectors of keys: lanes past `pos` hold stale keys and are never read.
+                        var j = 0
+                        while j <= pos {
+                            var s = Vec(repeating: 0)
+                            for d in 0..<hs { s += Vec(repeating: q[d]) * vload(keys + d * stride + j) }
+                            vstore(s * scale, scores + j)
+                            j += 16
                         }
+                        var maxv = -Float.greatestFiniteMagnitude
+                        for j in 0...pos { maxv = max(maxv, scores[j]) }
                         var sum: Float = 0
                         for j in 0...pos { let e = expf(scores[j] - maxv); scores[j] = e; sum += e }
                         let out = atty.pointer + b * c + h * hs
                         out.update(repeating: 0, count: hs)
                         for j in 0...pos {
                             let weight = scores[j] / sum, vv = values[l].pointer + (b * contextLength + j) * c + h * hs
-                            for d in 0..<hs { out[d] += weight * vv[d] }
+                            var d = 0
+                            while d + 16 <= hs { vstore(vload(out + d) + Vec(repeating: weight) * vload(vv + d), out + d); d += 16 }
+                            while d < hs { out[d] += weight * vv[d]; d += 1 }
                         }
                     }
                 }

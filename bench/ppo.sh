@@ -5,7 +5,8 @@
 #
 #   bench/ppo.sh [ITERATIONS]       default 3; the best iteration of each side counts
 #
-# PyTorch is skipped when `import torch` fails.
+# PyTorch is skipped when `import torch` fails. The last line is the float32 floor: the matrix
+# products of one iteration at the sgemm peak measured in the same process, with nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iterations=${1:-3}
@@ -29,4 +30,8 @@ if torch:
           f"{swift['sampling_tokens_per_s'] / torch['sampling_tokens_per_s']:.2f}x sampling")
 else:
     print("  PyTorch not importable: no reference run")
+floor = swift['floor_seconds']
+print(f"  float32 floor: {swift['matrix_tflop']:.2f} TFLOP of matrix products per iteration at this machine's sgemm peak "
+      f"({swift['sgemm_peak_gflops']:.0f} GFLOP/s) = {floor:.1f} s" +
+      (f", so at most {torch['seconds_per_iteration'] / floor:.2f}x against this PyTorch run" if torch else ""))
 PY

@@ -55,6 +55,16 @@ public struct GPTConfig: Codable, Equatable, Sendable {
 
     public var headSize: Int { dModel / nHeads }
 
+    /// Matrix-product FLOPs of one position's forward pass through the blocks, attending over `t`
+    /// positions as the kernels do (full T x T products per head). A backward pass costs twice this.
+    public func bodyFLOPsPerPosition(t: Int) -> Double {
+        let c = Double(dModel), f = Double(dFF), l = Double(nLayers)
+        return 2 * l * (3 * c * c + c * c + 2 * c * f) + l * 2 * 2 * Double(t) * c
+    }
+
+    /// Matrix-product FLOPs of one position's logits (the output head).
+    public var headFLOPsPerPosition: Double { 2 * Double(dModel) * Double(vocabSize) }
+
     /// Why the config cannot describe a model, or nil.
     public var problem: String? {
         if vocabSize < 1 || contextLength < 1 || dModel < 1 || nHeads < 1 || nLayers < 1 || dFF < 1 {

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Matrix products through sgemm (see BLAS.swift), row-major.
 public enum Matmul {
     /// C (m x n) = alpha * op(A) * op(B) + beta * C, where op transposes when asked.
@@ -55,5 +57,28 @@ public enum Matmul {
             }
         }
         return c
+    }
+}
+
+extension Matmul {
+    /// The best GFLOP/s of five timed runs of `product`, which does `flops` FLOPs, after a warm-up run.
+    public static func bestRate(flops: Double, _ product: () -> Void) -> Double {
+        product()
+        var best = 0.0
+        for _ in 0..<5 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            product()
+            best = max(best, flops / Double(DispatchTime.now().uptimeNanoseconds - start))
+        }
+        return best
+    }
+
+    /// This machine's float32 rate on a large square product (2048^3), the most any product
+    /// reaches here: for benchmarks, as the ceiling of what matrix products can do.
+    public static func peakRate() -> Double {
+        let n = 2048
+        let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
+        for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
+        return bestRate(flops: 2 * Double(n * n * n)) { gemm(a.pointer, b.pointer, c.pointer, m: n, n: n, k: n) }
     }
 }

@@ -38,14 +38,6 @@ let t = config.contextLength
 
 func now() -> Double { Date().timeIntervalSince1970 }
 
-/// sgemm peak on large square matrices, the ceiling for everything else.
-func sgemmPeak() -> Double {
-    let n = 2048
-    let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
-    for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
-    return bestRate(n: n) { Matmul.gemm(a.pointer, b.pointer, c.pointer, m: n, n: n, k: n) }
-}
-
 /// bf16 matmul peak on the same size (inputs rounded beforehand), when bf16 is in use.
 func bf16Peak() -> Double {
     let n = 2048
@@ -54,30 +46,15 @@ func bf16Peak() -> Double {
     let a16 = UnsafeMutablePointer<UInt16>.allocate(capacity: n * n)
     defer { a16.deallocate() }
     BFloat16.round(a.pointer, into: a16, count: n * n)
-    return bestRate(n: n) { BFloat16.gemm(a16, a16, c.pointer, m: n, n: n, k: n) }
-}
-
-/// The best GFLOP/s of 5 timed runs of an n^3 product, after one warm-up run.
-func bestRate(n: Int, _ product: () -> Void) -> Double {
-    product()
-    var best = 0.0
-    for _ in 0..<5 {
-        let start = now()
-        product()
-        best = max(best, 2 * Double(n * n * n) / (now() - start) / 1e9)
-    }
-    return best
+    return Matmul.bestRate(flops: 2 * Double(n * n * n)) { BFloat16.gemm(a16, a16, c.pointer, m: n, n: n, k: n) }
 }
 
 /// Matrix-multiply FLOPs of one training step (forward + backward = 3x forward), attention included.
 func flopsPerStep() -> Double {
-    let c = Double(config.dModel), f = Double(config.dFF), v = Double(config.vocabSize), l = Double(config.nLayers)
-    let tokens = Double(batch * t)
-    let perToken = 2 * (l * (3 * c * c + c * c + 2 * c * f) + c * v) + l * 2 * 2 * Double(t) * c
-    return 3 * perToken * tokens
+    3 * (config.bodyFLOPsPerPosition(t: t) + config.headFLOPsPerPosition) * Double(batch * t)
 }
 
-let peak = sgemmPeak()
+let peak = Matmul.peakRate()
 let peak16 = options.precision == .bfloat16 ? bf16Peak() : nil
 if let problem = options.precision.problem { fatalError(problem) }
 let model = GPT(config: config, seed: 1)

@@ -5,7 +5,9 @@
 //   ppo-bench [--iterations N] [--threads N]
 //
 // Random weights stand in for the trained policy and reward model: an iteration does the same work.
-// Runs the stage itself and reads its progress lines. Prints one JSON line.
+// Runs the stage itself and reads its progress lines. Prints one JSON line, which also holds the
+// float32 floor: the iteration's matrix-product FLOPs at this machine's peak sgemm rate, what no
+// float32 implementation of the same work could go under here.
 import Artifacts
 import Foundation
 import NN
@@ -61,6 +63,13 @@ for line in lines.all where line.hasPrefix("iteration ") {
     guard let i = words.firstIndex(of: "s/it"), let seconds = Double(words[i - 1]), let rate = Double(words[i + 2]) else { continue }
     best = (min(best.seconds, seconds), max(best.rate, rate))
 }
+// Per iteration, per position of the 128 x 64: sampling one forward (KV cache), the rollout's
+// policy and reference forwards, the reward model's body, and 4 passes of forward + backward.
+let forward = config.bodyFLOPsPerPosition(t: 64) + config.headFLOPsPerPosition
+let flops = Double(128 * 64) * ((1 + 2 + 3 * 4) * forward + config.bodyFLOPsPerPosition(t: 64))
+let peak = Matmul.peakRate()
 let result: JSON = .object([("seconds_per_iteration", .double(best.seconds)), ("sampling_tokens_per_s", .double(best.rate)),
+                            ("matrix_tflop", .double(flops / 1e12)), ("sgemm_peak_gflops", .double(peak)),
+                            ("floor_seconds", .double(flops / peak / 1e9)),
                             ("iterations", .int(Int64(iterations))), ("completions", .int(128)), ("rollout_len", .int(64))])
 print(result.canonical)

@@ -45,7 +45,7 @@ final class Activations {
     let dhidden, dresidual, dbranch, dln, dln2: FloatBuffer  // (N, C)
     let dqkv: FloatBuffer                                    // (N, 3C)
     let dwide, dwide2: FloatBuffer                           // (N, F)
-    let scratch: FloatBuffer                                 // Attention.scratchCount(t:)
+    let scratch: FloatBuffer                                 // 2 * T * T
 
     init(config cfg: GPTConfig, b: Int, t: Int) {
         self.b = b
@@ -63,7 +63,7 @@ final class Activations {
         dln = FloatBuffer(count: n * c); dln2 = FloatBuffer(count: n * c)
         dqkv = FloatBuffer(count: n * 3 * c)
         dwide = FloatBuffer(count: n * cfg.dFF); dwide2 = FloatBuffer(count: n * cfg.dFF)
-        scratch = FloatBuffer(count: Attention.scratchCount(t: t))
+        scratch = FloatBuffer(count: 2 * t * t)
     }
 
     deinit {

@@ -16,14 +16,12 @@ enum BLAS {
                                       UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
                                       UnsafeMutablePointer<Float>?, Int32) -> Void
     typealias SetThreads = @convention(c) (Int32) -> Void
-    typealias GetThreads = @convention(c) () -> Int32
 
     static let rowMajor: UInt32 = 101, noTrans: UInt32 = 111, trans: UInt32 = 112
 
     struct Library {
         let sgemm: Sgemm
         let setThreads: SetThreads?
-        let getThreads: GetThreads?
         let coreType: String?
     }
 
@@ -34,7 +32,7 @@ enum BLAS {
         return Library(sgemm: { order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc in
             cblas_sgemm(CBLAS_ORDER(rawValue: order)!, CBLAS_TRANSPOSE(rawValue: ta)!, CBLAS_TRANSPOSE(rawValue: tb)!,
                         m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-        }, setThreads: nil, getThreads: nil, coreType: nil)
+        }, setThreads: nil, coreType: nil)
         #else
         if getenv("OPENBLAS_CORETYPE") == nil, let core = preferredCoreType() {
             setenv("OPENBLAS_CORETYPE", core, 0)
@@ -42,8 +40,7 @@ enum BLAS {
         for name in ["libopenblas.so.0", "libopenblas.so", "libblas.so.3"] {
             guard let handle = dlopen(name, RTLD_NOW | RTLD_GLOBAL), let sgemm = dlsym(handle, "cblas_sgemm") else { continue }
             let setThreads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
-            let getThreads = dlsym(handle, "openblas_get_num_threads").map { unsafeBitCast($0, to: GetThreads.self) }
-            return Library(sgemm: unsafeBitCast(sgemm, to: Sgemm.self), setThreads: setThreads, getThreads: getThreads,
+            return Library(sgemm: unsafeBitCast(sgemm, to: Sgemm.self), setThreads: setThreads,
                            coreType: getenv("OPENBLAS_CORETYPE").map { String(cString: $0) })
         }
         fatalError("OpenBLAS not found (libopenblas.so.0): install it with `make deps` or `apt-get install libopenblas-dev`")

@@ -27,16 +27,6 @@ public enum Matmul {
         Parallel.threads = max(1, n)
     }
 
-    /// Runs `body` with every product on one BLAS thread, for callers that run many small
-    /// products on their own threads (the same bits: products do not depend on the thread count).
-    static func singleThreaded(_ body: () -> Void) {
-        guard Parallel.threads > 1, let set = BLAS.library.setThreads, let get = BLAS.library.getThreads else { return body() }
-        let threads = get()
-        set(1)
-        defer { set(threads) }
-        body()
-    }
-
     /// The OpenBLAS kernel family in use (OPENBLAS_CORETYPE), for logs and benchmarks.
     public static var coreType: String? { BLAS.library.coreType }
 

@@ -79,7 +79,7 @@ struct FiniteDifferenceTests {
         let qkv = values(b * t * 3 * c, seed: 1), w = values(b * t * c, seed: 2)
         func run(_ qkv: [Float]) -> [Float] {
             var out = [Float](repeating: 0, count: b * t * c), probs = [Float](repeating: 0, count: b * nh * t * t)
-            var scratch = [Float](repeating: 0, count: Attention.scratchCount(t: t))
+            var scratch = [Float](repeating: 0, count: 2 * t * t)
             Attention.forward(&out, probs: &probs, qkv, dropMask: nil, scratch: &scratch, b: b, t: t, c: c, heads: nh)
             return out
         }
@@ -87,7 +87,7 @@ struct FiniteDifferenceTests {
         #expect(zip(fast, reference).allSatisfy { abs($0 - $1) < 1e-5 })
 
         var out = [Float](repeating: 0, count: b * t * c), probs = [Float](repeating: 0, count: b * nh * t * t)
-        var scratch = [Float](repeating: 0, count: Attention.scratchCount(t: t))
+        var scratch = [Float](repeating: 0, count: 2 * t * t)
         Attention.forward(&out, probs: &probs, qkv, dropMask: nil, scratch: &scratch, b: b, t: t, c: c, heads: nh)
         var dqkv = [Float](repeating: 0, count: b * t * 3 * c)
         Attention.backward(dqkv: &dqkv, dout: w, qkv: qkv, probs: probs, dropMask: nil, scratch: &scratch, b: b, t: t, c: c, heads: nh)

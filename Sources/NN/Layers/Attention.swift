@@ -5,16 +5,7 @@ import Darwin
 #endif
 
 /// Causal multi-head self-attention over fused q|k|v rows, one sgemm per (batch, head).
-///
-/// The (batch, head) pairs are independent and their products small, so they run in parallel
-/// chunks, each product on one BLAS thread: every pair computes what it would alone, in any order.
 public enum Attention {
-    /// Chunks the (batch, head) pairs are split into; each has its own scratch.
-    static let chunks = 16
-
-    /// Floats of scratch `forward` and `backward` need for sequences of length t.
-    public static func scratchCount(t: Int) -> Int { chunks * 2 * t * t }
-
     /// out (B, T, C) from qkv (B, T, 3C); saves probs (B, NH, T, T), the softmax before dropout.
     /// `dropMask` (B, NH, T, T), when given, multiplies the probabilities (0 or 1/(1-p)).
     public static func forward(_ out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
@@ -22,66 +13,57 @@ public enum Attention {
                                scratch: UnsafeMutablePointer<Float>, b: Int, t: Int, c: Int, heads nh: Int) {
         let hs = c / nh
         let scale = 1 / Float(hs).squareRoot()
-        eachPair(b * nh, t: t, scratch: scratch) { pair, scratch in
-            let bi = pair / nh, h = pair % nh
-            let q = qkv + bi * t * 3 * c + h * hs
-            let k = q + c, v = q + 2 * c
-            let p = probs + pair * t * t
-            // scores (T, T) = q k^T * scale
-            Matmul.gemm(q, k, p, m: t, n: t, k: hs, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c)
-            for i in 0..<t { softmaxRow(p + i * t, length: i + 1, width: t) }
-            var weights = UnsafePointer(p)
-            if let dropMask {
-                let m = dropMask + pair * t * t
-                for i in 0..<(t * t) { scratch[i] = p[i] * m[i] }
-                weights = UnsafePointer(scratch)
+        for bi in 0..<b {
+            for h in 0..<nh {
+                let q = qkv + bi * t * 3 * c + h * hs
+                let k = q + c, v = q + 2 * c
+                let p = probs + (bi * nh + h) * t * t
+                // scores (T, T) = q k^T * scale
+                Matmul.gemm(q, k, p, m: t, n: t, k: hs, transposeB: true, alpha: scale, lda: 3 * c, ldb: 3 * c)
+                for i in 0..<t { softmaxRow(p + i * t, length: i + 1, width: t) }
+                var weights = UnsafePointer(p)
+                if let dropMask {
+                    let m = dropMask + (bi * nh + h) * t * t
+                    for i in 0..<(t * t) { scratch[i] = p[i] * m[i] }
+                    weights = UnsafePointer(scratch)
+                }
+                // out (T, hs) = weights (T, T) v (T, hs)
+                Matmul.gemm(weights, v, out + bi * t * c + h * hs, m: t, n: hs, k: t, ldb: 3 * c, ldc: c)
             }
-            // out (T, hs) = weights (T, T) v (T, hs)
-            Matmul.gemm(weights, v, out + bi * t * c + h * hs, m: t, n: hs, k: t, ldb: 3 * c, ldc: c)
         }
     }
 
-    /// Accumulates dqkv (B, T, 3C) from dout (B, T, C).
+    /// Accumulates dqkv (B, T, 3C) from dout (B, T, C). `scratch` holds 2 * T * T floats.
     public static func backward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                                 qkv: UnsafePointer<Float>, probs: UnsafePointer<Float>,
                                 dropMask: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>,
                                 b: Int, t: Int, c: Int, heads nh: Int) {
         let hs = c / nh
         let scale = 1 / Float(hs).squareRoot()
-        eachPair(b * nh, t: t, scratch: scratch) { pair, scratch in
-            let bi = pair / nh, h = pair % nh
-            let dp = scratch, dropped = scratch + t * t
-            let q = qkv + bi * t * 3 * c + h * hs
-            let k = q + c, v = q + 2 * c
-            let dq = dqkv + bi * t * 3 * c + h * hs
-            let dk = dq + c, dv = dq + 2 * c
-            let p = probs + pair * t * t
-            let dy = dout + bi * t * c + h * hs
-            var weights = p
-            let mask = dropMask.map { $0 + pair * t * t }
-            if let mask {
-                for i in 0..<(t * t) { dropped[i] = p[i] * mask[i] }
-                weights = UnsafePointer(dropped)
-            }
-            // dv += weights^T dy ; dweights = dy v^T
-            Matmul.gemm(weights, dy, dv, m: t, n: hs, k: t, transposeA: true, beta: 1, lda: t, ldb: c, ldc: 3 * c)
-            Matmul.gemm(dy, v, dp, m: t, n: t, k: hs, transposeB: true, lda: c, ldb: 3 * c)
-            if let mask { for i in 0..<(t * t) { dp[i] *= mask[i] } }
-            // softmax backward, causal rows only: ds = p * (dp - sum(p * dp)), times scale
-            for i in 0..<t { softmaxBackwardRow(p + i * t, dr: dp + i * t, length: i + 1, width: t, scale: scale) }
-            // dq += ds k ; dk += ds^T q
-            Matmul.gemm(dp, k, dq, m: t, n: hs, k: t, beta: 1, lda: t, ldb: 3 * c, ldc: 3 * c)
-            Matmul.gemm(dp, q, dk, m: t, n: hs, k: t, transposeA: true, beta: 1, lda: t, ldb: 3 * c, ldc: 3 * c)
-        }
-    }
-
-    /// Runs `body(pair, scratch)` for every (batch, head) pair, chunks in parallel, each chunk
-    /// with its own 2 T^2 floats of scratch and single-threaded products.
-    static func eachPair(_ pairs: Int, t: Int, scratch: UnsafeMutablePointer<Float>,
-                         _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
-        Matmul.singleThreaded {
-            Parallel.forEach(count: pairs, chunks: chunks) { chunk, range in
-                for pair in range { body(pair, scratch + chunk * 2 * t * t) }
+        let dp = scratch, dropped = scratch + t * t
+        for bi in 0..<b {
+            for h in 0..<nh {
+                let q = qkv + bi * t * 3 * c + h * hs
+                let k = q + c, v = q + 2 * c
+                let dq = dqkv + bi * t * 3 * c + h * hs
+                let dk = dq + c, dv = dq + 2 * c
+                let p = probs + (bi * nh + h) * t * t
+                let dy = dout + bi * t * c + h * hs
+                var weights = p
+                let mask = dropMask.map { $0 + (bi * nh + h) * t * t }
+                if let mask {
+                    for i in 0..<(t * t) { dropped[i] = p[i] * mask[i] }
+                    weights = UnsafePointer(dropped)
+                }
+                // dv += weights^T dy ; dweights = dy v^T
+                Matmul.gemm(weights, dy, dv, m: t, n: hs, k: t, transposeA: true, beta: 1, lda: t, ldb: c, ldc: 3 * c)
+                Matmul.gemm(dy, v, dp, m: t, n: t, k: hs, transposeB: true, lda: c, ldb: 3 * c)
+                if let mask { for i in 0..<(t * t) { dp[i] *= mask[i] } }
+                // softmax backward, causal rows only: ds = p * (dp - sum(p * dp)), times scale
+                for i in 0..<t { softmaxBackwardRow(p + i * t, dr: dp + i * t, length: i + 1, width: t, scale: scale) }
+                // dq += ds k ; dk += ds^T q
+                Matmul.gemm(dp, k, dq, m: t, n: hs, k: t, beta: 1, lda: t, ldb: 3 * c, ldc: 3 * c)
+                Matmul.gemm(dp, q, dk, m: t, n: hs, k: t, transposeA: true, beta: 1, lda: t, ldb: 3 * c, ldc: 3 * c)
             }
         }
     }

@@ -20,12 +20,17 @@ public enum Matmul {
                     beta, c, Int32(ldc ?? n))
     }
 
-    /// Threads for OpenBLAS and for the Swift kernels. Results are bitwise identical for any
-    /// count (tested).
+    /// Threads for OpenBLAS and for the Swift kernels, for benchmarks and tests. The Swift kernels
+    /// give the same bits for any count; OpenBLAS's large products do not (see BLAS.swift), so
+    /// anything that writes an artifact keeps OpenBLAS at its pinned count.
     public static func setThreadCount(_ n: Int) {
         BLAS.library.setThreads?(Int32(n))
         Parallel.threads = max(1, n)
     }
+
+    /// OpenBLAS's thread count when it was loaded: its pinned count, whatever the machine (nil
+    /// without OpenBLAS).
+    public static var blasThreadsAtLoad: Int? { BLAS.library.threadsAtLoad }
 
     /// The OpenBLAS kernel family in use (OPENBLAS_CORETYPE), for logs and benchmarks.
     public static var coreType: String? { BLAS.library.coreType }

@@ -23,4 +23,17 @@ struct MatmulTests {
         Matmul.gemm(a, b, &c, m: 2, n: 2, k: 2, beta: 1)
         #expect(c == [11, 22, 33, 44])
     }
+
+    @Test("OpenBLAS starts on its pinned 2 threads, whatever OPENBLAS_NUM_THREADS says (make test sets it to 1)")
+    func pinnedThreads() {
+        #expect(Matmul.blasThreadsAtLoad.map { $0 == 2 } ?? true)
+    }
+
+    @Test("a model's matrix-product FLOPs per position: the four block products, attention over t, the head")
+    func flopCounts() {
+        let config = GPTConfig(vocabSize: 10, contextLength: 8, dModel: 4, nHeads: 2, nLayers: 2, dFF: 8)
+        // 2 layers x 2 x (qkv 3*16 + proj 16 + mlp 2*32) = 512; attention 2 layers x (q k^T + p v) 2 x 2 x 3 x 4 = 96.
+        #expect(config.bodyFLOPsPerPosition(t: 3) == 608)
+        #expect(config.headFLOPsPerPosition == 80)
+    }
 }
